@@ -1,0 +1,29 @@
+package dev.sprout.method;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.sprout.subnet.SubnetPlan;
+
+/**
+ * A training method decides what each optimizer step executes. The trainer asks it for one plan per step
+ * (shared by every micro-batch) and never asks which method runs.
+ */
+public interface TrainingMethod {
+    /** The name recorded in summary.json. */
+    String name();
+
+    /** The plan for the optimizer step with 0-based index {@code step}. Must be a pure function of (state, step). */
+    SubnetPlan plan(long step);
+
+    /** A label for the schedule stage of this step (metrics rows carry it), or null for single-stage methods. */
+    default String stage(long step) {
+        return null;
+    }
+
+    /** State to keep in checkpoints (RNG streams, counters). */
+    default JsonNode state() {
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    default void restore(JsonNode state) {}
+}

@@ -1,0 +1,242 @@
+package dev.sprout.model;
+
+import static dev.sprout.model.Tensors.s;
+
+import dev.sprout.subnet.SubnetPlan;
+import dev.sprout.subnet.SubnetPlan.LayerPlan;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A decoder-only transformer of the GPT-2 or Llama family whose forward pass executes a {@link SubnetPlan}.
+ *
+ * <p>Shape letters: B batch, T time (context), C = d_model, H query heads, G key/value heads, D = C/H head size,
+ * F MLP inner width, V vocabulary. Weights are stored [out, in] as in torch.nn.Linear, so a head's slice is a
+ * block of D rows of q/k/v and D columns of o, and a neuron's slice is a row of up/gate and a column of down.
+ * Sub-networks gather those slices with index_select (gradients flow into the full parameter) and run the
+ * smaller matmuls; nothing is masked with zeros.
+ *
+ * <p>Parameter names (GPT-2 | Llama differences in brackets):
+ * embed.tokens [V,C], embed.positions [P,C] (gpt2), blocks.L.attn_norm.{weight,bias(gpt2)},
+ * blocks.L.attn.{q,k,v,o}.{weight,bias(gpt2)}, blocks.L.mlp_norm.*, blocks.L.mlp.{up,gate(llama),down}.{weight,bias(gpt2)},
+ * final_norm.{weight,bias(gpt2)}, head.weight [V,C] (untied only).
+ */
+public final class Transformer {
+    private final ModelConfig cfg;
+    private final Device device;
+    private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final Tensor ropeCos;
+    private final Tensor ropeSin;
+
+    /** Builds a freshly initialised model; the same config and seed give the same weights. */
+    public Transformer(ModelConfig cfg, Device device, long seed) {
+        if (cfg.vocabSize() <= 0) throw new IllegalArgumentException("model.vocab_size must be resolved before building");
+        this.cfg = cfg;
+        this.device = device;
+        torch.manual_seed(seed);
+        int c = cfg.dModel(), f = cfg.ffDim(), v = cfg.vocabSize(), kv = cfg.kvHeads() * cfg.headDim();
+        double std = cfg.initStd(), residualStd = std / Math.sqrt(2.0 * cfg.nLayer());
+        boolean bias = !cfg.isLlama();
+        normal("embed.tokens", std, v, c);
+        if (!cfg.isLlama()) normal("embed.positions", std, cfg.positions(), c);
+        for (int l = 0; l < cfg.nLayer(); l++) {
+            String p = "blocks." + l + ".";
+            norm(p + "attn_norm");
+            linear(p + "attn.q", c, c, std, bias);
+            linear(p + "attn.k", kv, c, std, bias);
+            linear(p + "attn.v", kv, c, std, bias);
+            linear(p + "attn.o", c, c, residualStd, bias);
+            norm(p + "mlp_norm");
+            if (cfg.isLlama()) linear(p + "mlp.gate", f, c, std, false);
+            linear(p + "mlp.up", f, c, std, bias);
+            linear(p + "mlp.down", c, f, residualStd, bias);
+        }
+        norm("final_norm");
+        if (!cfg.tied()) normal("head.weight", std, v, c);
+        if (cfg.isLlama()) {
+            Tensor[] cs = ropeTables(cfg.context(), cfg.headDim(), cfg.ropeTheta(), device);
+            ropeCos = cs[0];
+            ropeSin = cs[1];
+        } else {
+            ropeCos = ropeSin = null;
+        }
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Every trainable tensor by name, in a stable order (the checkpoint and optimizer order). */
+    public Map<String, Tensor> parameters() {
+        return Collections.unmodifiableMap(params);
+    }
+
+    public Tensor param(String name) {
+        Tensor t = params.get(name);
+        if (t == null) throw new IllegalArgumentException("no parameter " + name);
+        return t;
+    }
+
+    /** Mean next-token cross-entropy of the plan's network on idx [B,T] against targets [B,T]. */
+    public Tensor loss(Tensor idx, Tensor targets, SubnetPlan plan) {
+        Tensor logits = logits(idx, plan);
+        return torch.cross_entropy_loss(logits.view(-1, cfg.vocabSize()), targets.view(-1));
+    }
+
+    /** Logits [B,T,V] of the network that the plan executes. */
+    public Tensor logits(Tensor idx, SubnetPlan plan) {
+        if (plan.layers().size() != cfg.nLayer()) {
+            throw new IllegalArgumentException("plan has " + plan.layers().size() + " layers, model has " + cfg.nLayer());
+        }
+        long t = idx.size(1);
+        if (t > cfg.context()) throw new IllegalArgumentException("sequence of " + t + " tokens exceeds model.context=" + cfg.context());
+        Tensor x = torch.embedding(params.get("embed.tokens"), idx); // [B,T,C]
+        if (!cfg.isLlama()) x = x.add(params.get("embed.positions").narrow(0, 0, t));
+        for (int l = 0; l < cfg.nLayer(); l++) {
+            LayerPlan lp = plan.layers().get(l);
+            if (!lp.active()) continue; // identity on the residual stream: the block's parameters get no gradient
+            String p = "blocks." + l + ".";
+            x = x.add(attention(norm(x, p + "attn_norm"), p + "attn.", lp));
+            x = x.add(mlp(norm(x, p + "mlp_norm"), p + "mlp.", lp));
+        }
+        x = norm(x, "final_norm");
+        return torch.linear(x, cfg.tied() ? params.get("embed.tokens") : params.get("head.weight")); // [B,T,V]
+    }
+
+    private Tensor attention(Tensor h, String p, LayerPlan lp) {
+        long b = h.size(0), t = h.size(1);
+        int nh = cfg.nHead(), g = cfg.kvHeads(), d = cfg.headDim(), perGroup = nh / g;
+        int[] heads = lp.heads();
+        int[] groups = null; // key/value heads the kept query heads read
+        Tensor qRows = null, kvRows = null;
+        if (heads != null) {
+            TreeSet<Integer> needed = new TreeSet<>();
+            for (int hd : heads) needed.add(hd / perGroup);
+            groups = needed.stream().mapToInt(Integer::intValue).toArray();
+            qRows = Tensors.intIndex(blockRows(heads, d), device);
+            kvRows = Tensors.intIndex(blockRows(groups, d), device);
+        }
+        int hq = heads == null ? nh : heads.length, hk = groups == null ? g : groups.length;
+        Tensor q = proj(h, p + "q", qRows).view(b, t, hq, d).transpose(1, 2); // [B,hq,T,D]
+        Tensor k = proj(h, p + "k", kvRows).view(b, t, hk, d).transpose(1, 2); // [B,hk,T,D]
+        Tensor v = proj(h, p + "v", kvRows).view(b, t, hk, d).transpose(1, 2);
+        if (cfg.isLlama()) {
+            q = rope(q, t);
+            k = rope(k, t);
+        }
+        if (hk != hq) { // grouped-query attention: each kept query head reads its group's K/V
+            int[] map = new int[hq];
+            for (int i = 0; i < hq; i++) {
+                int group = (heads == null ? i : heads[i]) / perGroup;
+                map[i] = groups == null ? group : java.util.Arrays.binarySearch(groups, group);
+            }
+            Tensor mi = Tensors.intIndex(map, device);
+            k = torch.index_select(k, 1, mi);
+            v = torch.index_select(v, 1, mi);
+        }
+        Tensor y = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
+        y = y.transpose(1, 2).reshape(b, t, (long) hq * d); // [B,T,hq*D]
+        return outProj(y, p + "o", qRows, lp.attnScale());
+    }
+
+    private Tensor mlp(Tensor h, String p, LayerPlan lp) {
+        Tensor rows = lp.neurons() == null ? null : Tensors.intIndex(lp.neurons(), device);
+        Tensor a;
+        if (cfg.isLlama()) {
+            a = torch.silu(proj(h, p + "gate", rows)).mul(proj(h, p + "up", rows)); // SwiGLU [B,T,F']
+        } else {
+            a = torch.gelu(proj(h, p + "up", rows), "tanh"); // [B,T,F']
+        }
+        return outProj(a, p + "down", rows, lp.mlpScale());
+    }
+
+    /** x @ W[rows]^T + b[rows]: an input projection restricted to some output rows (null = all). */
+    private Tensor proj(Tensor x, String name, Tensor rows) {
+        Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
+        if (rows != null) {
+            w = torch.index_select(w, 0, rows);
+            if (bias != null) bias = torch.index_select(bias, 0, rows);
+        }
+        return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+    }
+
+    /** scale * (x @ W[:,cols]^T) + b: an output projection restricted to some input columns (null = all). */
+    private Tensor outProj(Tensor x, String name, Tensor cols, double scale) {
+        Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
+        if (cols == null && scale == 1.0) {
+            return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+        }
+        if (cols != null) w = torch.index_select(w, 1, cols);
+        Tensor y = torch.linear(x, w);
+        if (scale != 1.0) y = y.mul(s(scale));
+        return bias == null ? y : y.add(bias);
+    }
+
+    private Tensor norm(Tensor x, String name) {
+        long[] shape = {cfg.dModel()};
+        Tensor w = params.get(name + ".weight");
+        if (cfg.isLlama()) return torch.rms_norm(x, shape, new TensorOptional(w), new DoubleOptional(cfg.normEps()));
+        return torch.layer_norm(x, shape, new TensorOptional(w), new TensorOptional(params.get(name + ".bias")), cfg.normEps(), false);
+    }
+
+    /** Rotary position embedding, rotate-half convention: x*cos + rotate_half(x)*sin over [B,H,T,D]. */
+    private Tensor rope(Tensor x, long t) {
+        long half = cfg.headDim() / 2;
+        Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+        Tensor rotated = torch.cat(new org.bytedeco.pytorch.TensorVector(x2.neg(), x1), -1);
+        return x.mul(ropeCos.narrow(0, 0, t)).add(rotated.mul(ropeSin.narrow(0, 0, t)));
+    }
+
+    static Tensor[] ropeTables(int context, int headDim, double theta, Device device) {
+        int half = headDim / 2;
+        float[] cos = new float[context * headDim], sin = new float[context * headDim];
+        for (int pos = 0; pos < context; pos++) {
+            for (int i = 0; i < half; i++) {
+                double freq = Math.pow(theta, -2.0 * i / headDim);
+                double a = pos * freq;
+                cos[pos * headDim + i] = cos[pos * headDim + i + half] = (float) Math.cos(a);
+                sin[pos * headDim + i] = sin[pos * headDim + i + half] = (float) Math.sin(a);
+            }
+        }
+        return new Tensor[]{
+                torch.tensor(cos).view(context, headDim).to(device, torch.ScalarType.Float),
+                torch.tensor(sin).view(context, headDim).to(device, torch.ScalarType.Float)};
+    }
+
+    private static int[] blockRows(int[] blocks, int size) {
+        int[] rows = new int[blocks.length * size];
+        for (int i = 0; i < blocks.length; i++) for (int j = 0; j < size; j++) rows[i * size + j] = blocks[i] * size + j;
+        return rows;
+    }
+
+    private void normal(String name, double std, long... shape) {
+        add(name, torch.randn(shape).mul_(s(std)));
+    }
+
+    private void linear(String name, int out, int in, double std, boolean bias) {
+        normal(name + ".weight", std, out, in);
+        if (bias) add(name + ".bias", torch.zeros(out));
+    }
+
+    private void norm(String name) {
+        add(name + ".weight", torch.ones(cfg.dModel()));
+        if (!cfg.isLlama()) add(name + ".bias", torch.zeros(cfg.dModel()));
+    }
+
+    private void add(String name, Tensor cpu) {
+        Tensor t = device.is_cpu() ? cpu : cpu.to(device, torch.ScalarType.Float);
+        t.set_requires_grad(true);
+        params.put(name, t);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.sprout.optim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sprout.config.OptimConfig;
+import dev.sprout.model.Tensors;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+
+class AdamWTest {
+    static JsonNode golden() throws IOException {
+        return dev.sprout.model.GoldenParityTestAccess.golden("adamw.json");
+    }
+
+    @Test
+    void matchesTorchAdamWTrajectory() throws IOException {
+        JsonNode g = golden();
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        for (String n : new String[]{"p0", "p1"}) params.put(n, dev.sprout.model.GoldenParityTestAccess.tensor(g.get("init").get(n)).clone().set_requires_grad(true));
+        OptimConfig cfg = new OptimConfig(g.get("lr").asDouble(), 0, 0, "constant", g.get("betas").get(0).asDouble(),
+                g.get("betas").get(1).asDouble(), g.get("eps").asDouble(), g.get("weight_decay").get("p0").asDouble(), 0);
+        AdamW opt = new AdamW(params, cfg);
+        assertTrue(opt.states().get("p0").decay);
+        assertFalse(opt.states().get("p1").decay, "1-D tensors get no weight decay");
+        for (int s = 0; s < g.get("grads").size(); s++) {
+            for (String n : params.keySet()) params.get(n).mutable_grad().put(dev.sprout.model.GoldenParityTestAccess.tensor(g.get("grads").get(s).get(n)));
+            opt.step(cfg.lr());
+            opt.zeroGrad();
+            for (String n : params.keySet()) {
+                float[] got = Tensors.toFloats(params.get(n));
+                JsonNode want = g.get("after").get(s).get(n).get("data");
+                for (int i = 0; i < got.length; i++) assertEquals(want.get(i).asDouble(), got[i], 2e-6, n + "[" + i + "] after step " + (s + 1));
+            }
+        }
+        assertEquals(5, opt.states().get("p0").step);
+    }
+
+    @Test
+    void parametersWithoutGradientAreNotTouched() {
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        params.put("used", torch.ones(2, 2).set_requires_grad(true));
+        params.put("skipped", torch.ones(2, 2).set_requires_grad(true));
+        AdamW opt = new AdamW(params, new OptimConfig(0.1, 0, 0, "constant", 0.9, 0.99, 1e-8, 0.1, 0));
+        params.get("used").mutable_grad().put(torch.ones(2, 2));
+        opt.step(0.1);
+        float[] skipped = Tensors.toFloats(params.get("skipped"));
+        for (float v : skipped) assertEquals(1.0f, v, 0f, "no update and no weight decay without a gradient");
+        assertEquals(0, opt.states().get("skipped").step);
+        assertEquals(1, opt.states().get("used").step);
+        assertTrue(Tensors.toFloats(params.get("used"))[0] < 1.0f);
+    }
+
+    @Test
+    void scheduleWarmsUpThenDecaysToTheFloor() {
+        LrSchedule s = new LrSchedule(1e-3, 1e-4, 100, 2000, "cosine");
+        assertEquals(1e-5, s.at(0), 1e-12);
+        assertEquals(1e-3, s.at(99), 1e-12);
+        assertEquals(1e-3, s.at(100), 1e-12);
+        assertEquals(5.5e-4, s.at(1050), 1e-9);
+        assertEquals(1e-4, s.at(2000), 1e-12);
+        assertEquals(1e-4, s.at(5000), 1e-12, "past the horizon the rate stays at the floor");
+        assertEquals(5.5e-4, new LrSchedule(1e-3, 1e-4, 100, 2000, "linear").at(1050), 1e-9);
+        assertEquals(1e-3, new LrSchedule(1e-3, 1e-4, 100, 2000, "constant").at(1500), 1e-12);
+    }
+}
