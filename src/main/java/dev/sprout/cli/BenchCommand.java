@@ -1,0 +1,92 @@
+package dev.sprout.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sprout.config.ConfigLoader;
+import dev.sprout.config.SproutConfig;
+import dev.sprout.data.BatchSampler;
+import dev.sprout.data.TokenDataset;
+import dev.sprout.model.Transformer;
+import dev.sprout.optim.AdamW;
+import dev.sprout.subnet.SubnetPlan;
+import dev.sprout.train.Backend;
+import dev.sprout.train.BuiltinCorpus;
+import dev.sprout.train.DataLink;
+import dev.sprout.train.FlopsAccountant;
+import dev.sprout.train.TrainStep;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `sprout bench`: times training steps of a config and prints one JSON line. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time N training steps; print one JSON line with tokens_per_s, median_step_ms, gflops_per_s and mfu.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "Run configuration (YAML).")
+    Path config;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Prepared data folder (default: the built-in corpus).")
+    Path data;
+
+    @Option(names = "--steps", defaultValue = "20", paramLabel = "N", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (steps < 1) throw new Sprout.UserException("--steps: must be >= 1, got " + steps);
+        if (warmup < 0) throw new Sprout.UserException("--warmup: must be >= 0, got " + warmup);
+        SproutConfig asked = ConfigLoader.load(config, overrides);
+        Path dir = data != null ? data : BuiltinCorpus.ensure(asked, System.err);
+        {
+            TokenDataset ds = DataLink.open(dir, asked);
+            SproutConfig cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
+            Backend.init(cfg.threads());
+            Transformer model = new Transformer(cfg.model(), Backend.device(cfg.device()), cfg.seed());
+            AdamW opt = new AdamW(model.parameters(), cfg.optim());
+            int b = cfg.train().batchSize(), t = cfg.model().context(), accum = cfg.train().gradAccum();
+            TrainStep stepper = new TrainStep(model, opt, accum, b, t, cfg.optim().gradClip());
+            BatchSampler sampler = new BatchSampler(ds, b, t, cfg.seed());
+            SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
+            double lr = cfg.optim().lr() * 0.1;
+            for (int i = 0; i < warmup; i++) stepper.run(full, lr, sampler);
+            double[] ms = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                stepper.run(full, lr, sampler);
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            double median = median(ms);
+            double flops = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd()).train(full, (long) accum * b, t).total();
+            double gflops = flops / (median / 1e3) / 1e9;
+            ObjectNode out = new ObjectMapper().createObjectNode();
+            out.put("config", config.toString()).put("family", cfg.model().family()).put("params", cfg.model().paramCount())
+                    .put("threads", torch.get_num_threads()).put("device", cfg.device()).put("steps", steps)
+                    .put("tokens_per_step", (long) accum * b * t)
+                    .put("median_step_ms", round(median)).put("min_step_ms", round(Arrays.stream(ms).min().orElse(0)))
+                    .put("tokens_per_s", round(accum * b * t / (median / 1e3))).put("gflops_per_s", round(gflops))
+                    .put("mfu", Math.round(gflops / cfg.flops().peakGflops() * 1e4) / 1e4).put("peak_gflops", cfg.flops().peakGflops());
+            System.out.println(new ObjectMapper().writeValueAsString(out));
+        }
+        return 0;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}

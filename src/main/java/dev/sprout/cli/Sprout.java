@@ -1,0 +1,51 @@
+package dev.sprout.cli;
+
+import dev.sprout.config.ConfigException;
+import dev.sprout.data.DataException;
+import dev.sprout.train.CheckpointException;
+import dev.sprout.train.Trainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The `sprout` command line. User errors print one line and exit 2; bugs print a stack trace and exit 1. */
+@Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
+        description = "Pretrain GPT-2 and Llama models on libtorch; train growing subnetworks to save compute.",
+        subcommands = {PrepareCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class})
+public final class Sprout implements Runnable {
+    public static final int USER_ERROR = 2;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit code (tests call this). */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Sprout());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (isUserError(ex)) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                cmd.getErr().flush();
+                return USER_ERROR;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    static boolean isUserError(Throwable ex) {
+        return ex instanceof ConfigException || ex instanceof DataException || ex instanceof CheckpointException
+                || ex instanceof Trainer.TrainingDivergedException || ex instanceof UserException;
+    }
+
+    /** A bad command-line input detected by a command itself. */
+    public static final class UserException extends RuntimeException {
+        public UserException(String m) {
+            super(m);
+        }
+    }
+}

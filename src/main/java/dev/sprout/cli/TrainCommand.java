@@ -1,0 +1,67 @@
+package dev.sprout.cli;
+
+import dev.sprout.train.Summary;
+import dev.sprout.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `sprout train`: train (or resume) a run into a run folder. */
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model; writes config.yaml, metrics.jsonl, checkpoints/ and summary.json into --out.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "Run configuration (YAML). Required for a new run.")
+    Path config;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Prepared data folder (from `sprout prepare`). Default: the built-in Europarl corpus, prepared on first use.")
+    Path data;
+
+    @Option(names = "--out", required = true, paramLabel = "RUN_DIR", description = "Run folder.")
+    Path out;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key, e.g. --set train.grad_accum=4 (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "Stop at step N (the LR schedule still follows train.max_steps).")
+    Integer maxSteps;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its newest intact checkpoint.")
+    boolean resume;
+
+    @Override
+    public Integer call() throws Exception {
+        if (config == null && !resume) throw new Sprout.UserException("--config is required for a new run (or pass --resume)");
+        if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
+        try (Trainer trainer = Trainer.open(new Trainer.Options(config, data, out, overrides, maxSteps, resume), System.out, System.console() != null)) {
+            CountDownLatch finished = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                trainer.requestStop(); // on SIGINT/SIGTERM: finish the step, write a checkpoint, then let the JVM exit
+                try {
+                    finished.await(120, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            Summary s;
+            try {
+                s = trainer.train(maxSteps);
+            } finally {
+                finished.countDown();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+            System.out.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
+                    s.steps(), s.finalValLoss(), s.flops(), s.wallS(), out.resolve("summary.json"));
+            return 0;
+        }
+    }
+}

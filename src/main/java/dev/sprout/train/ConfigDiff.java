@@ -1,0 +1,43 @@
+package dev.sprout.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sprout.config.ConfigLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.Map;
+
+/** Names the first key at which two resolved configurations differ. */
+final class ConfigDiff {
+    private ConfigDiff() {}
+
+    /** "key: a vs b" for the first difference, or null when the two YAML documents are equal. */
+    static String first(String yamlA, String yamlB) {
+        try {
+            return first(ConfigLoader.YAML.readTree(yamlA), ConfigLoader.YAML.readTree(yamlB), "");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String first(JsonNode a, JsonNode b, String prefix) {
+        if (a.isObject() && b.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> it = a.fields();
+            while (it.hasNext()) {
+                var e = it.next();
+                JsonNode other = b.get(e.getKey());
+                if (other == null) return prefix + e.getKey() + ": missing";
+                String d = first(e.getValue(), other, prefix + e.getKey() + ".");
+                if (d != null) return d;
+            }
+            Iterator<String> names = b.fieldNames();
+            while (names.hasNext()) {
+                String n = names.next();
+                if (!a.has(n)) return prefix + n + ": not in the run's config";
+            }
+            return null;
+        }
+        if (a.asText().equals(b.asText())) return null;
+        return prefix.substring(0, Math.max(0, prefix.length() - 1)) + ": " + a.asText() + " vs " + b.asText();
+    }
+}

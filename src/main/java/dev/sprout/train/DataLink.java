@@ -1,0 +1,24 @@
+package dev.sprout.train;
+
+import dev.sprout.config.ConfigException;
+import dev.sprout.config.SproutConfig;
+import dev.sprout.data.TokenDataset;
+import java.nio.file.Path;
+
+/** Opens a run's data folder and checks it against the configuration: tokenizer and vocabulary. */
+public final class DataLink {
+    private DataLink() {}
+
+    public static TokenDataset open(Path dir, SproutConfig cfg) {
+        TokenDataset ds = TokenDataset.open(dir);
+        String want = cfg.data().tokenizer(), have = ds.tokenizer().name();
+        if (!want.equals("auto") && !want.equals(have)) {
+            throw new ConfigException("data.tokenizer: the config asks for '" + want + "' but " + dir + " was prepared with '" + have + "'");
+        }
+        int vocab = cfg.model().vocabSize();
+        if (vocab != 0 && vocab < ds.vocabSize()) {
+            throw new ConfigException("model.vocab_size: " + vocab + " is smaller than the vocabulary of " + dir + " (" + ds.vocabSize() + " tokens)");
+        }
+        return ds;
+    }
+}

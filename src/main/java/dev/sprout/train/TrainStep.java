@@ -1,0 +1,83 @@
+package dev.sprout.train;
+
+import dev.sprout.data.BatchSampler;
+import dev.sprout.model.Tensors;
+import dev.sprout.model.Transformer;
+import dev.sprout.optim.AdamW;
+import dev.sprout.subnet.SubnetPlan;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * One optimizer step: forward and backward of the plan on each micro-batch, global-norm clipping, AdamW.
+ * Everything native the step allocates is freed by its PointerScope. Shared by `train` and `bench`.
+ */
+public final class TrainStep {
+    /** Mean micro-batch loss and the gradient norm before clipping. */
+    public record Result(double loss, double gradNorm) {}
+
+    private final Transformer model;
+    private final AdamW optimizer;
+    private final int accum;
+    private final int batch;
+    private final int context;
+    private final double clip;
+    private final long[] x;
+    private final long[] y;
+
+    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.accum = accum;
+        this.batch = batch;
+        this.context = context;
+        this.clip = clip;
+        this.x = new long[batch * context];
+        this.y = new long[batch * context];
+    }
+
+    public Result run(SubnetPlan plan, double lr, BatchSampler sampler) {
+        double lossSum = 0, norm;
+        try (PointerScope scope = new PointerScope()) {
+            for (int micro = 0; micro < accum; micro++) {
+                sampler.next(x, y);
+                Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
+                Tensor yi = Tensors.longTensor(y, model.device(), batch, context);
+                Tensor loss = model.loss(xi, yi, plan);
+                (accum == 1 ? loss : loss.div(new Scalar((double) accum))).backward();
+                lossSum += loss.item_double();
+            }
+            norm = clipGradients(clip);
+            optimizer.step(lr);
+            optimizer.zeroGrad();
+        }
+        return new Result(lossSum / accum, norm);
+    }
+
+    /** Scales all gradients so their global L2 norm is at most maxNorm (0 = off); returns the norm before clipping. */
+    private double clipGradients(double maxNorm) {
+        List<Tensor> grads = new ArrayList<>();
+        for (Tensor p : model.parameters().values()) {
+            Tensor g = p.grad();
+            if (g.defined()) grads.add(g);
+        }
+        if (grads.isEmpty()) return 0;
+        try (NoGradGuard ng = new NoGradGuard()) {
+            Tensor total = null;
+            for (Tensor g : grads) {
+                Tensor n = g.pow(new Scalar(2.0)).sum();
+                total = total == null ? n : total.add(n);
+            }
+            double norm = Math.sqrt(total.item_double());
+            if (maxNorm > 0 && norm > maxNorm) {
+                Scalar coef = new Scalar(maxNorm / (norm + 1e-6));
+                for (Tensor g : grads) g.mul_(coef);
+            }
+            return norm;
+        }
+    }
+}

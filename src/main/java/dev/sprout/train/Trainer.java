@@ -1,0 +1,317 @@
+package dev.sprout.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sprout.config.ConfigException;
+import dev.sprout.config.ConfigLoader;
+import dev.sprout.config.SproutConfig;
+import dev.sprout.data.BatchSampler;
+import dev.sprout.data.EvalWindows;
+import dev.sprout.data.TokenDataset;
+import dev.sprout.method.Methods;
+import dev.sprout.method.TrainingMethod;
+import dev.sprout.model.Tensors;
+import dev.sprout.model.Transformer;
+import dev.sprout.optim.AdamW;
+import dev.sprout.optim.LrSchedule;
+import dev.sprout.subnet.SubnetPlan;
+import dev.sprout.train.FlopsAccountant.Breakdown;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The training loop: one plan per optimizer step from the method, gradient accumulation over micro-batches,
+ * global-norm clipping, AdamW, evaluation of the full model on fixed validation windows, metrics, checkpoints
+ * and exact resume. Native memory of a step lives in that step's PointerScope; parameters and optimizer state
+ * live outside it.
+ */
+public final class Trainer implements AutoCloseable {
+    /** What `sprout train` was asked to do. data may be null on resume (the run remembers its data). */
+    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume) {}
+
+    private final SproutConfig cfg;
+    private final Path runDir;
+    private final Path dataDir;
+    private final TokenDataset data;
+    private final Device device;
+    private final Transformer model;
+    private final AdamW optimizer;
+    private final TrainingMethod method;
+    private final BatchSampler sampler;
+    private final EvalWindows evalWindows;
+    private final FlopsAccountant accountant;
+    private final LrSchedule schedule;
+    private final Checkpoints checkpoints;
+    private final MetricsLog metrics;
+    private final Progress progress;
+    private final String dataFingerprint;
+    private final TrainStep stepper;
+
+    private long step;
+    private double tokens;
+    private Breakdown flops = Breakdown.ZERO;
+    private double wallS;
+    private Double lastVal;
+    private volatile boolean stopRequested;
+
+    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, PrintStream console, boolean tty) throws IOException {
+        this.cfg = cfg;
+        this.runDir = runDir;
+        this.dataDir = dataDir;
+        this.data = data;
+        this.dataFingerprint = DataFingerprint.of(dataDir);
+        Backend.init(cfg.threads());
+        this.device = Backend.device(cfg.device());
+        this.model = new Transformer(cfg.model(), device, cfg.seed());
+        this.optimizer = new AdamW(model.parameters(), cfg.optim());
+        this.method = Methods.build(cfg);
+        this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
+        this.evalWindows = new EvalWindows(data, cfg.model().context(), cfg.train().evalTokens());
+        this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd());
+        this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
+        this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
+        this.progress = new Progress(console, tty);
+        this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip());
+        long resumedAt = restoreLatest();
+        this.metrics = MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt);
+    }
+
+    /** Sets up a new run or resumes one, validating every input before anything in the run folder changes. */
+    public static Trainer open(Options o, PrintStream console, boolean tty) throws IOException {
+        Path run = o.out();
+        Path savedConfig = run.resolve("config.yaml");
+        SproutConfig cfg;
+        Path dataDir;
+        if (o.resume()) {
+            if (!Files.isRegularFile(savedConfig)) throw new ConfigException("--resume: " + run + " holds no run (no config.yaml)");
+            cfg = ConfigLoader.bind(ConfigLoader.readYaml(savedConfig));
+            RunInfo info = RunInfo.read(run);
+            dataDir = o.data() != null ? o.data() : info.dataDir();
+            if (o.config() != null) {
+                SproutConfig asked = ConfigLoader.load(o.config(), o.overrides());
+                SproutConfig resolved = asked.withModel(asked.model().resolve(cfg.model().vocabSize()));
+                String diff = ConfigDiff.first(ConfigLoader.toYaml(cfg), ConfigLoader.toYaml(resolved));
+                if (diff != null) throw new ConfigException("--resume: the run was started with a different configuration (" + diff + "); resume without --config or use a new --out");
+            } else if (!o.overrides().isEmpty()) {
+                throw new ConfigException("--resume: --set cannot change a run in progress; start a new run to change " + o.overrides().get(0));
+            }
+            TokenDataset ds = DataLink.open(dataDir, cfg);
+            String fp = DataFingerprint.of(dataDir);
+            if (!fp.equals(info.dataFingerprint())) throw new ConfigException("--resume: the data in " + dataDir + " changed since the run started (meta.json differs)");
+            return new Trainer(cfg, run, dataDir, ds, console, tty);
+        }
+        if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
+            throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
+        }
+        if (Files.exists(run) && !Files.isDirectory(run)) throw new ConfigException("--out: " + run + " is a file, not a folder");
+        SproutConfig asked = ConfigLoader.load(o.config(), o.overrides());
+        dataDir = o.data() != null ? o.data() : BuiltinCorpus.ensure(asked, console);
+        TokenDataset ds = DataLink.open(dataDir, asked);
+        cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
+        cfg.validate();
+        Files.createDirectories(run);
+        AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
+        new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name()).write(run);
+        return new Trainer(cfg, run, dataDir, ds, console, tty);
+    }
+
+    public SproutConfig config() {
+        return cfg;
+    }
+
+    public Transformer model() {
+        return model;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** Asks the loop to stop after the current step (with a checkpoint). Safe from any thread. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Trains until step {@code stopAt} (at most train.max_steps), evaluating and checkpointing on the way. */
+    public Summary train(Integer stopAt) throws IOException {
+        int total = cfg.train().maxSteps();
+        long end = stopAt == null ? total : Math.min(total, stopAt);
+        int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context();
+        double peak = cfg.flops().peakGflops() * 1e9;
+        long startStep = step;
+        if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens",
+                cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, (long) accum * b * t));
+        else progress.message("sprout: resumed at step " + step + " of " + total);
+        double windowMs = 0;
+        int windowSteps = 0;
+        while (step < end && !stopRequested) {
+            SubnetPlan plan = method.plan(step);
+            double lr = schedule.at(step);
+            long t0 = System.nanoTime();
+            TrainStep.Result r = stepper.run(plan, lr, sampler);
+            double lossSum = r.loss() * accum, gradNorm = r.gradNorm();
+            double ms = (System.nanoTime() - t0) / 1e6;
+            step++;
+            wallS += ms / 1e3;
+            tokens += (double) accum * b * t;
+            Breakdown stepFlops = accountant.train(plan, (long) accum * b, t);
+            flops = flops.plus(stepFlops);
+            double loss = lossSum / accum;
+            if (!Double.isFinite(loss)) {
+                progress.message("error: loss became " + loss + " at step " + step + "; stopping (the last checkpoint is intact)");
+                throw new TrainingDivergedException("loss became " + loss + " at step " + step);
+            }
+
+            ObjectNode row = MetricsLog.JSON.createObjectNode();
+            row.put("step", step).put("tokens", (long) tokens).put("flops", flops.total()).put("wall_s", round(wallS))
+                    .put("loss", loss).put("lr", lr).put("grad_norm", gradNorm).put("step_ms", round(ms));
+            String stage = method.stage(step - 1);
+            if (stage != null) row.put("stage", stage);
+            if (!plan.isFull()) row.put("active_fraction", stepFlops.total() / accountant.train(SubnetPlan.full(cfg.model().nLayer()), (long) accum * b, t).total());
+            boolean last = step == end;
+            int evalEvery = cfg.train().evalEvery();
+            if (last || (evalEvery > 0 && step % evalEvery == 0)) {
+                lastVal = evaluate();
+                row.put("val_loss", lastVal);
+            }
+            metrics.write(row);
+
+            windowMs += ms;
+            windowSteps++;
+            boolean logLine = last || step % cfg.train().logEvery() == 0 || step == startStep + 1;
+            double msPerStep = windowMs / windowSteps;
+            progress.step(step, total, loss, row.has("val_loss") ? lastVal : null, lr, msPerStep,
+                    accum * b * t / (msPerStep / 1e3), stepFlops.total() / (ms / 1e3) / 1e9,
+                    stepFlops.total() / (ms / 1e3) / peak, (total - step) * msPerStep / 1e3, logLine);
+            if (logLine) {
+                windowMs = 0;
+                windowSteps = 0;
+            }
+            int every = cfg.checkpoint().every();
+            if (last || stopRequested || (every > 0 && step % every == 0)) saveCheckpoint();
+        }
+        progress.finish();
+        Summary s = summary(step >= total);
+        s.write(runDir);
+        return s;
+    }
+
+    /** Mean loss of the full model on the fixed validation windows, without scaling or gradients. */
+    public double evaluate() {
+        int b = cfg.train().batchSize(), t = cfg.model().context();
+        SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
+        double sum = 0;
+        long count = 0;
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            long[] x = new long[b * t], y = new long[b * t];
+            for (int k = 0; k < evalWindows.batches(b); k++) {
+                int rows = evalWindows.batch(k, b, x, y);
+                long[] xs = rows == b ? x : java.util.Arrays.copyOf(x, rows * t), ys = rows == b ? y : java.util.Arrays.copyOf(y, rows * t);
+                Tensor loss = model.loss(Tensors.longTensor(xs, device, rows, t), Tensors.longTensor(ys, device, rows, t), full);
+                sum += loss.item_double() * rows;
+                count += rows;
+            }
+        }
+        return sum / count;
+    }
+
+    private void saveCheckpoint() throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        ObjectNode adamSteps = MetricsLog.JSON.createObjectNode();
+        model.parameters().forEach((k, v) -> tensors.put("param." + k, v));
+        optimizer.states().forEach((k, st) -> {
+            tensors.put("adam.m." + k, st.m);
+            tensors.put("adam.v." + k, st.v);
+            adamSteps.put(k, st.step);
+        });
+        tensors.put("rng.torch_cpu", torch.getDefaultCPUGenerator().get_state());
+        ObjectNode state = MetricsLog.JSON.createObjectNode();
+        state.put("format_version", 1).put("step", step).put("tokens", tokens).put("wall_s", wallS)
+                .put("sampler_position", sampler.position()).put("config", ConfigLoader.toYaml(cfg))
+                .put("data_fingerprint", dataFingerprint);
+        if (lastVal != null) state.put("last_val_loss", lastVal);
+        ObjectNode f = state.putObject("flops");
+        f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head());
+        state.set("adam_steps", adamSteps);
+        state.set("method", method.state());
+        try (PointerScope scope = new PointerScope()) {
+            checkpoints.save(step, tensors, state);
+        }
+    }
+
+    /** Restores the newest intact checkpoint, if any; a damaged newer one is reported and skipped. Returns its step. */
+    private long restoreLatest() {
+        Checkpoints.Loaded ck = checkpoints.latestIntact(progress::message);
+        if (ck == null) return 0;
+        apply(ck);
+        return step;
+    }
+
+    private void apply(Checkpoints.Loaded ck) {
+        ObjectNode st = ck.state();
+        String saved = st.path("config").asText();
+        String diff = ConfigDiff.first(saved, ConfigLoader.toYaml(cfg));
+        if (diff != null) throw new CheckpointException("checkpoint " + ck.file() + " belongs to a different configuration (" + diff + ")");
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            for (var e : model.parameters().entrySet()) Checkpoints.copyInto(ck, "param." + e.getKey(), e.getValue());
+            for (var e : optimizer.states().entrySet()) {
+                Checkpoints.copyInto(ck, "adam.m." + e.getKey(), e.getValue().m);
+                Checkpoints.copyInto(ck, "adam.v." + e.getKey(), e.getValue().v);
+                e.getValue().step = st.path("adam_steps").path(e.getKey()).asLong();
+            }
+            Tensor rng = ck.tensors().get("rng.torch_cpu");
+            if (rng != null) torch.getDefaultCPUGenerator().set_state(rng);
+        }
+        step = st.path("step").asLong();
+        tokens = st.path("tokens").asDouble();
+        wallS = st.path("wall_s").asDouble();
+        lastVal = st.has("last_val_loss") ? st.get("last_val_loss").asDouble() : null;
+        JsonNode f = st.path("flops");
+        flops = new Breakdown(f.path("attn_proj").asDouble(), f.path("attn_scores").asDouble(), f.path("mlp").asDouble(), f.path("head").asDouble());
+        sampler.seek(st.path("sampler_position").asLong());
+        method.restore(st.path("method"));
+    }
+
+    private Summary summary(boolean complete) {
+        return new Summary(lastVal == null ? Double.NaN : lastVal, step, (long) tokens, flops.total(), round(wallS),
+                cfg.model().paramCount(), method.name(), complete, flops, tokens / cfg.model().paramCount());
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e4) / 1e4;
+    }
+
+    @Override
+    public void close() throws IOException {
+        metrics.close();
+    }
+
+    /** The loss turned NaN or infinite. */
+    public static final class TrainingDivergedException extends RuntimeException {
+        public TrainingDivergedException(String m) {
+            super(m);
+        }
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

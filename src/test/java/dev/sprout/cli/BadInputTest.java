@@ -1,0 +1,105 @@
+package dev.sprout.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sprout.train.TestRuns;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** User errors: one line naming the problem, exit code 2, no stack trace, nothing in a run folder damaged. */
+class BadInputTest {
+    @TempDir
+    Path tmp;
+
+    record Outcome(int code, String err) {}
+
+    static Outcome run(String... args) {
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Sprout.execute(args);
+            return new Outcome(code, err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(oldErr);
+        }
+    }
+
+    static void assertUserError(Outcome o, String expected) {
+        assertEquals(Sprout.USER_ERROR, o.code(), o.err());
+        assertTrue(o.err().startsWith("error: "), o.err());
+        assertTrue(o.err().contains(expected), "expected '" + expected + "' in: " + o.err());
+        assertEquals(1, o.err().strip().lines().count(), "one line, no stack trace: " + o.err());
+    }
+
+    private Path config(String yaml) throws IOException {
+        Path p = Files.createTempFile(tmp, "cfg", ".yaml");
+        Files.writeString(p, yaml);
+        return p;
+    }
+
+    private static Map<String, Long> snapshot(Path dir) throws IOException {
+        Map<String, Long> m = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) m.put(dir.relativize(p) + ":" + Files.size(p), Files.getLastModifiedTime(p).toMillis());
+        }
+        return m;
+    }
+
+    @Test
+    void badConfigsAndDataAreOneLineErrors() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path out = tmp.resolve("run");
+        assertUserError(run("train", "--config", config("model:\n  n_layers: 2\n").toString(), "--data", data.toString(), "--out", out.toString()), "model.n_layers");
+        assertUserError(run("train", "--config", config("model:\n  n_head: 3\n").toString(), "--data", data.toString(), "--out", out.toString()), "model.n_head");
+        assertUserError(run("train", "--config", config("model:\n  context: 128\n  max_positions: 64\n").toString(), "--data", data.toString(), "--out", out.toString()), "position table");
+        assertUserError(run("train", "--config", config("model:\n  vocab_size: 20\n").toString(), "--data", data.toString(), "--out", out.toString()), "model.vocab_size");
+        assertUserError(run("train", "--config", config("data:\n  tokenizer: gpt2\n").toString(), "--data", data.toString(), "--out", out.toString()), "data.tokenizer");
+        assertUserError(run("train", "--config", tmp.resolve("missing.yaml").toString(), "--data", data.toString(), "--out", out.toString()), "missing.yaml");
+        assertUserError(run("train", "--config", config("").toString(), "--data", tmp.resolve("nodata").toString(), "--out", out.toString()), "nodata");
+        assertUserError(run("train", "--config", config("").toString(), "--data", data.toString(), "--out", out.toString(), "--set", "optim.lr=fast"), "optim.lr");
+        assertFalse(Files.exists(out.resolve("config.yaml")), "a rejected run writes nothing");
+
+        Path corrupt = tmp.resolve("corrupt");
+        Files.createDirectories(corrupt);
+        Files.writeString(corrupt.resolve("meta.json"), "{ not json");
+        assertUserError(run("train", "--config", config("").toString(), "--data", corrupt.toString(), "--out", out.toString()), "meta.json");
+    }
+
+    @Test
+    void anExistingRunIsNeverOverwrittenOrDamaged() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        Path out = tmp.resolve("run");
+        assertEquals(0, Sprout.execute("train", "--config", cfg.toString(), "--data", data.toString(), "--out", out.toString(), "--max-steps", "10"));
+        Map<String, Long> before = snapshot(out);
+        assertUserError(run("train", "--config", cfg.toString(), "--data", data.toString(), "--out", out.toString()), "already holds a run");
+        assertUserError(run("train", "--config", cfg.toString(), "--out", out.toString(), "--resume", "--set", "optim.lr=0.1"), "optim.lr");
+        assertUserError(run("train", "--config", config("model:\n  n_layer: 3\n").toString(), "--out", out.toString(), "--resume"), "model.n_layer");
+        assertUserError(run("train", "--out", tmp.resolve("nothing").toString(), "--resume"), "no run");
+        assertEquals(before, snapshot(out), "the run folder is untouched");
+    }
+
+    @Test
+    void prepareRejectsBadInput() throws IOException {
+        assertUserError(run("prepare", "--input", tmp.resolve("absent.txt").toString(), "--tokenizer", "char", "--out", tmp.resolve("d").toString()), "absent.txt");
+        Path txt = Files.writeString(tmp.resolve("a.txt"), "hello");
+        assertUserError(run("prepare", "--input", txt.toString(), "--tokenizer", "words", "--out", tmp.resolve("d").toString()), "words");
+    }
+
+    @Test
+    void sampleRejectsAFolderThatIsNotARun() {
+        assertUserError(run("sample", "--run", tmp.toString()), "not a run folder");
+    }
+}

@@ -1,0 +1,134 @@
+package dev.sprout.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sprout.cli.Sprout;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    @TempDir
+    Path tmp;
+
+    static List<JsonNode> rows(Path run) throws IOException {
+        return MetricsLog.read(run.resolve("metrics.jsonl"));
+    }
+
+    static String[] train(Path cfg, Path data, Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--config", cfg.toString(), "--data", data.toString(), "--out", out.toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void lossFallsAndTheRunFolderIsComplete() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path run = tmp.resolve("run");
+        assertEquals(0, Sprout.execute(train(TestRuns.tinyConfig(tmp, "gpt2"), data, run, "--set", "train.max_steps=120", "--set", "train.eval_every=40")));
+        List<JsonNode> rows = rows(run);
+        assertEquals(120, rows.size(), "one metrics row per optimizer step");
+        for (int i = 0; i < rows.size(); i++) {
+            JsonNode r = rows.get(i);
+            assertEquals(i + 1, r.get("step").asLong());
+            assertEquals((i + 1) * 8L * 32, r.get("tokens").asLong());
+            for (String k : List.of("flops", "wall_s", "loss", "lr")) assertTrue(r.has(k), "row lacks " + k);
+        }
+        List<Double> val = rows.stream().filter(r -> r.has("val_loss")).map(r -> r.get("val_loss").asDouble()).toList();
+        assertEquals(3, val.size(), "evals at 40, 80 and 120");
+        double first = rows.get(0).get("loss").asDouble(), last = val.get(val.size() - 1);
+        assertTrue(first > 3.5, "initial loss near ln(vocab): " + first);
+        assertTrue(last < first - 1.0, "val loss should fall by more than a nat: " + first + " -> " + last);
+        assertTrue(val.get(2) < val.get(0), "val loss falls between evals: " + val);
+        JsonNode s = MetricsLog.JSON.readTree(run.resolve("summary.json").toFile());
+        assertEquals(last, s.get("final_val_loss").asDouble());
+        assertEquals(120, s.get("steps").asLong());
+        assertEquals("baseline", s.get("method").asText());
+        assertEquals(rows.get(119).get("flops").asDouble(), s.get("flops").asDouble());
+        assertTrue(Files.isRegularFile(run.resolve("config.yaml")));
+        assertEquals(2, new Checkpoints(run.resolve("checkpoints"), 2).list().size(), "checkpoint.keep=2");
+    }
+
+    @Test
+    void llamaTrainsToo() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path run = tmp.resolve("llama");
+        assertEquals(0, Sprout.execute(train(TestRuns.tinyConfig(tmp, "llama"), data, run, "--set", "train.max_steps=60")));
+        List<JsonNode> rows = rows(run);
+        assertTrue(rows.get(59).get("val_loss").asDouble() < rows.get(0).get("loss").asDouble() - 0.8);
+    }
+
+    @Test
+    void gradientAccumulationMatchesOneLargeBatchInTokensAndFlops() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path run = tmp.resolve("accum");
+        assertEquals(0, Sprout.execute(train(TestRuns.tinyConfig(tmp, "gpt2"), data, run, "--set", "train.grad_accum=3", "--max-steps", "4")));
+        List<JsonNode> rows = rows(run);
+        assertEquals(4, rows.size());
+        assertEquals(4 * 3 * 8 * 32L, rows.get(3).get("tokens").asLong());
+        assertFalse(MetricsLog.JSON.readTree(run.resolve("summary.json").toFile()).get("complete").asBoolean());
+    }
+
+    @Test
+    void resumeAfterSigkillIsBitIdenticalToAnUninterruptedRun() throws Exception {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        Path straight = tmp.resolve("straight"), killed = tmp.resolve("killed");
+        // Long enough (300 steps) that the child is still training when the parent sees its checkpoint.
+        assertEquals(0, Sprout.execute(train(cfg, data, straight, "--set", "train.max_steps=300")));
+
+        // Same command in a child JVM, killed with SIGKILL once it has written a checkpoint and gone past it.
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Dorg.bytedeco.openblas.load=mkl_rt", "-cp", System.getProperty("java.class.path"), "dev.sprout.cli.Sprout"));
+        cmd.addAll(List.of(train(cfg, data, killed, "--set", "train.max_steps=300")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().put("MKL_THREADING_LAYER", "GNU");
+        Process child = pb.start();
+        Checkpoints ckpts = new Checkpoints(killed.resolve("checkpoints"), 2);
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!(Files.exists(killed.resolve("metrics.jsonl")) && !ckpts.list().isEmpty() && rows(killed).size() >= 23)
+                && child.isAlive() && System.currentTimeMillis() < deadline) Thread.sleep(10);
+        assertTrue(child.isAlive(), "child ended before it could be killed: " + Files.readString(tmp.resolve("child.log")));
+        child.destroyForcibly(); // SIGKILL
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+        int seen = rows(killed).size();
+        assertTrue(seen > 20 && seen < 300, "killed mid-run, after a checkpoint: " + seen);
+
+        assertEquals(0, Sprout.execute("train", "--out", killed.toString(), "--resume"));
+        List<JsonNode> a = rows(straight), b = rows(killed);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss at step " + (i + 1));
+            assertEquals(a.get(i).get("flops").asDouble(), b.get(i).get("flops").asDouble(), 0.0);
+            assertEquals(a.get(i).get("tokens").asLong(), b.get(i).get("tokens").asLong());
+            if (a.get(i).has("val_loss")) assertEquals(a.get(i).get("val_loss").asDouble(), b.get(i).get("val_loss").asDouble(), 0.0);
+        }
+    }
+
+    @Test
+    void aTruncatedNewestCheckpointIsReportedAndTheOlderOneUsed() throws Exception {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        Path straight = tmp.resolve("straight"), run = tmp.resolve("run");
+        assertEquals(0, Sprout.execute(train(cfg, data, straight)));
+        assertEquals(0, Sprout.execute(train(cfg, data, run, "--max-steps", "30")));
+        Path newest = Checkpoints.fileFor(run.resolve("checkpoints"), 30);
+        try (RandomAccessFile f = new RandomAccessFile(newest.toFile(), "rw")) {
+            f.setLength(f.length() / 2);
+        }
+        assertEquals(0, Sprout.execute("train", "--out", run.toString(), "--resume"));
+        List<JsonNode> a = rows(straight), b = rows(run);
+        assertEquals(40, b.size());
+        for (int i = 0; i < 40; i++) assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "step " + (i + 1));
+    }
+}
