@@ -192,7 +192,7 @@ public final class Trainer implements AutoCloseable {
 
             windowMs += ms;
             windowSteps++;
-            boolean logLine = last || step % cfg.train().logEvery() == 0 || step == startStep + 1;
+            boolean logLine = last || step % cfg.train().logEvery() == 0 || step == startStep + 1 || row.has("val_loss");
             double msPerStep = windowMs / windowSteps;
             progress.step(step, total, loss, row.has("val_loss") ? lastVal : null, lr, msPerStep,
                     accum * b * t / (msPerStep / 1e3), stepFlops.total() / (ms / 1e3) / 1e9,

@@ -1,0 +1,29 @@
+package dev.sprout.data;
+
+/** Maps text to token ids and back. Implementations are immutable and safe to share between threads. */
+public interface Tokenizer {
+    /** "char", "byte" or "gpt2": the value stored in meta.json. */
+    String name();
+
+    int vocabSize();
+
+    int[] encode(String text);
+
+    String decode(int[] ids);
+
+    default String decode(int id) {
+        return decode(new int[] {id});
+    }
+
+    /** The end-of-text token id, or -1 when the tokenizer has none. */
+    int eotToken();
+
+    /**
+     * Tokens written between two documents: the EOT token when there is one, otherwise the text "\n\n" (a blank
+     * line), which char and byte tokenizers can always express.
+     */
+    default int[] documentSeparator() {
+        int eot = eotToken();
+        return eot >= 0 ? new int[] {eot} : encode("\n\n");
+    }
+}
