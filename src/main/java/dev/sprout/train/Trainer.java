@@ -196,7 +196,7 @@ public final class Trainer implements AutoCloseable {
             double msPerStep = windowMs / windowSteps;
             progress.step(step, total, loss, row.has("val_loss") ? lastVal : null, lr, msPerStep,
                     accum * b * t / (msPerStep / 1e3), stepFlops.total() / (ms / 1e3) / 1e9,
-                    stepFlops.total() / (ms / 1e3) / peak, (total - step) * msPerStep / 1e3, logLine);
+                    stepFlops.total() / (ms / 1e3) / peak, (end - step) * msPerStep / 1e3, logLine);
             if (logLine) {
                 windowMs = 0;
                 windowSteps = 0;

@@ -116,6 +116,30 @@ class TrainerTest {
     }
 
     @Test
+    void sigtermWritesACheckpointAtTheCurrentStep() throws Exception {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        Path run = tmp.resolve("interrupted");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Dorg.bytedeco.openblas.load=mkl_rt", "-cp", System.getProperty("java.class.path"), "dev.sprout.cli.Sprout"));
+        cmd.addAll(List.of(train(cfg, data, run, "--set", "train.max_steps=100000", "--set", "checkpoint.every=0")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().put("MKL_THREADING_LAYER", "GNU");
+        Process child = pb.start();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!(Files.exists(run.resolve("metrics.jsonl")) && rows(run).size() >= 15) && child.isAlive() && System.currentTimeMillis() < deadline) Thread.sleep(10);
+        assertTrue(child.isAlive(), Files.readString(tmp.resolve("child.log")));
+        child.destroy(); // SIGTERM, as from Ctrl-C or a scheduler
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+        List<Path> ckpts = new Checkpoints(run.resolve("checkpoints"), 1).list();
+        assertEquals(1, ckpts.size(), "checkpoint.every=0 writes only at the end or on a stop: " + Files.readString(tmp.resolve("child.log")));
+        long last = rows(run).get(rows(run).size() - 1).get("step").asLong();
+        assertEquals(last, Checkpoints.stepOf(ckpts.get(0)), "the checkpoint holds the last logged step: nothing is lost");
+        assertFalse(MetricsLog.JSON.readTree(run.resolve("summary.json").toFile()).get("complete").asBoolean());
+    }
+
+    @Test
     void aTruncatedNewestCheckpointIsReportedAndTheOlderOneUsed() throws Exception {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
