@@ -52,9 +52,9 @@ final class BenchCommand implements Callable<Integer> {
             SproutConfig cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
             Backend.init(cfg.threads());
             Transformer model = new Transformer(cfg.model(), Backend.device(cfg.device()), cfg.seed());
-            AdamW opt = new AdamW(model.parameters(), cfg.optim());
+            AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), cfg.optim());
             int b = cfg.train().batchSize(), t = cfg.model().context(), accum = cfg.train().gradAccum();
-            TrainStep stepper = new TrainStep(model, opt, accum, b, t, cfg.optim().gradClip());
+            TrainStep stepper = new TrainStep(model, opt, accum, b, t, cfg.optim().gradClip(), cfg.method().optimizerSlices().equals("masked"));
             BatchSampler sampler = new BatchSampler(ds, b, t, cfg.seed());
             SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
             double lr = cfg.optim().lr() * 0.1;

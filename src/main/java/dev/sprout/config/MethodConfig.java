@@ -2,11 +2,69 @@ package dev.sprout.config;
 
 import java.util.Set;
 
-/** The `method:` section: which training method chooses each step's subnetwork. */
-public record MethodConfig(String name) {
-    public static final Set<String> NAMES = Set.of("baseline");
+/** The `method:` section: which training method chooses each step's subnetwork, and each method's settings. */
+public record MethodConfig(String name, String optimizerSlices, Est est, Raptr raptr, Pld pld, StochasticDepth stochasticDepth) {
+    public static final Set<String> NAMES = Set.of("baseline", "est", "raptr", "pld", "stochastic_depth");
+    public static final Set<String> SCALES = Set.of("inverse-keep", "none");
+
+    /** EST's three-stage schedule. */
+    public record Est(double stage1Fraction, double stage2Fraction, double stage1Layers, double stage1Heads, double stage1Mlp,
+                      double stage2Heads, double stage2Mlp, boolean scale) {
+        void validate() {
+            fraction("method.est.stage1_fraction", stage1Fraction);
+            fraction("method.est.stage2_fraction", stage2Fraction);
+            if (stage1Fraction + stage2Fraction > 1) {
+                throw new ConfigException("method.est.stage2_fraction: stage1_fraction + stage2_fraction = " + (stage1Fraction + stage2Fraction) + " exceeds 1");
+            }
+            rate("method.est.stage1_layers", stage1Layers);
+            rate("method.est.stage1_heads", stage1Heads);
+            rate("method.est.stage1_mlp", stage1Mlp);
+            rate("method.est.stage2_heads", stage2Heads);
+            rate("method.est.stage2_mlp", stage2Mlp);
+        }
+    }
+
+    /** RaPTr's stages: path lengths (or "auto"), fixed first/last blocks, sampling and scaling. */
+    public record Raptr(String pathLengths, boolean fixFirstLast, String sampling, String scale) {
+        void validate() {
+            if (!pathLengths.equals("auto") && !pathLengths.matches("\\d+(\\.\\d+)?(-\\d+(\\.\\d+)?)*")) {
+                throw new ConfigException("method.raptr.path_lengths: expected lengths joined by '-', e.g. \"4-5-6-8\", or auto; got '" + pathLengths + "'");
+            }
+            Check.oneOf("method.raptr.sampling", sampling, Set.of("bernoulli", "fixed"));
+            Check.oneOf("method.raptr.scale", scale, SCALES);
+        }
+    }
+
+    /** Progressive layer dropping's keep schedule. */
+    public record Pld(double thetaBar, double gamma) {
+        void validate() {
+            if (!(thetaBar > 0 && thetaBar <= 1)) throw new ConfigException("method.pld.theta_bar: must be in (0, 1], got " + thetaBar);
+            Check.nonNegative("method.pld.gamma", gamma);
+        }
+    }
+
+    /** Constant keep probability for every non-fixed block. */
+    public record StochasticDepth(double keep, boolean fixFirstLast, String scale) {
+        void validate() {
+            if (!(keep > 0 && keep <= 1)) throw new ConfigException("method.stochastic_depth.keep: must be in (0, 1], got " + keep);
+            Check.oneOf("method.stochastic_depth.scale", scale, SCALES);
+        }
+    }
 
     public void validate() {
         Check.oneOf("method.name", name, NAMES);
+        Check.oneOf("method.optimizer_slices", optimizerSlices, Set.of("masked", "dense"));
+        est.validate();
+        raptr.validate();
+        pld.validate();
+        stochasticDepth.validate();
+    }
+
+    private static void fraction(String key, double v) {
+        if (!(v >= 0 && v <= 1)) throw new ConfigException(key + ": must be in [0, 1], got " + v);
+    }
+
+    private static void rate(String key, double v) {
+        if (!(v > 0 && v <= 1)) throw new ConfigException(key + ": must be in (0, 1], got " + v);
     }
 }

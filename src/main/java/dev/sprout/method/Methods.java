@@ -8,9 +8,15 @@ public final class Methods {
     private Methods() {}
 
     public static TrainingMethod build(SproutConfig cfg) {
-        return switch (cfg.method().name()) {
-            case "baseline" -> new Baseline(cfg.model().nLayer());
-            default -> throw new ConfigException("method.name: unknown method '" + cfg.method().name() + "'");
+        var m = cfg.method();
+        int layers = cfg.model().nLayer(), steps = cfg.train().maxSteps();
+        return switch (m.name()) {
+            case "baseline" -> new Baseline(layers);
+            case "est" -> new Est(m.est(), cfg.model(), steps, cfg.seed());
+            case "raptr" -> new Raptr(m.raptr(), layers, steps, cfg.seed());
+            case "pld" -> new ProgressiveLayerDropping(m.pld(), layers, cfg.seed());
+            case "stochastic_depth" -> new StochasticDepth(m.stochasticDepth(), layers, cfg.seed());
+            default -> throw new ConfigException("method.name: unknown method '" + m.name() + "'");
         };
     }
 }

@@ -88,6 +88,56 @@ public final class Transformer {
         return t;
     }
 
+    /**
+     * For each parameter whose rows or columns belong to single heads or neurons, the axis that indexes them:
+     * rows (0) of q, k, v, up and gate (weights and biases), columns (1) of o and down.
+     */
+    public Map<String, Integer> sliceAxes() {
+        Map<String, Integer> axes = new LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            if (!name.startsWith("blocks.")) continue;
+            String local = name.substring(name.indexOf('.', "blocks.".length()) + 1);
+            switch (local) {
+                case "attn.q.weight", "attn.q.bias", "attn.k.weight", "attn.k.bias", "attn.v.weight", "attn.v.bias",
+                     "mlp.up.weight", "mlp.up.bias", "mlp.gate.weight" -> axes.put(name, 0);
+                case "attn.o.weight", "mlp.down.weight" -> axes.put(name, 1);
+                default -> { }
+            }
+        }
+        return axes;
+    }
+
+    /**
+     * The slices of each parameter that a plan's forward pass reads, for parameters of which only part ran
+     * (sampled heads or neurons). Parameters of skipped blocks are absent: they get no gradient at all.
+     */
+    public Map<String, dev.sprout.optim.Slice> slices(SubnetPlan plan) {
+        Map<String, dev.sprout.optim.Slice> out = new LinkedHashMap<>();
+        int d = cfg.headDim(), perGroup = cfg.nHead() / cfg.kvHeads();
+        for (int l = 0; l < cfg.nLayer(); l++) {
+            LayerPlan lp = plan.layers().get(l);
+            if (!lp.active()) continue;
+            String p = "blocks." + l + ".";
+            if (lp.heads() != null && lp.heads().length < cfg.nHead()) {
+                int[] qRows = blockRows(lp.heads(), d);
+                int[] groups = java.util.Arrays.stream(lp.heads()).map(h -> h / perGroup).distinct().sorted().toArray();
+                int[] kvRows = blockRows(groups, d);
+                for (String n : new String[]{"attn.q.weight", "attn.q.bias"}) putSlice(out, p + n, 0, qRows);
+                for (String n : new String[]{"attn.k.weight", "attn.k.bias", "attn.v.weight", "attn.v.bias"}) putSlice(out, p + n, 0, kvRows);
+                putSlice(out, p + "attn.o.weight", 1, qRows);
+            }
+            if (lp.neurons() != null && lp.neurons().length < cfg.ffDim()) {
+                for (String n : new String[]{"mlp.up.weight", "mlp.up.bias", "mlp.gate.weight"}) putSlice(out, p + n, 0, lp.neurons());
+                putSlice(out, p + "mlp.down.weight", 1, lp.neurons());
+            }
+        }
+        return out;
+    }
+
+    private void putSlice(Map<String, dev.sprout.optim.Slice> out, String name, int axis, int[] index) {
+        if (params.containsKey(name)) out.put(name, new dev.sprout.optim.Slice(axis, index));
+    }
+
     /** Mean next-token cross-entropy of the plan's network on idx [B,T] against targets [B,T]. */
     public Tensor loss(Tensor idx, Tensor targets, SubnetPlan plan) {
         Tensor logits = logits(idx, plan);
@@ -117,7 +167,7 @@ public final class Transformer {
     private Tensor attention(Tensor h, String p, LayerPlan lp) {
         long b = h.size(0), t = h.size(1);
         int nh = cfg.nHead(), g = cfg.kvHeads(), d = cfg.headDim(), perGroup = nh / g;
-        int[] heads = lp.heads();
+        int[] heads = lp.heads() != null && lp.heads().length == nh ? null : lp.heads(); // all heads listed = the full path
         int[] groups = null; // key/value heads the kept query heads read
         Tensor qRows = null, kvRows = null;
         if (heads != null) {
@@ -151,7 +201,8 @@ public final class Transformer {
     }
 
     private Tensor mlp(Tensor h, String p, LayerPlan lp) {
-        Tensor rows = lp.neurons() == null ? null : Tensors.intIndex(lp.neurons(), device);
+        boolean all = lp.neurons() == null || lp.neurons().length == cfg.ffDim();
+        Tensor rows = all ? null : Tensors.intIndex(lp.neurons(), device);
         Tensor a;
         if (cfg.isLlama()) {
             a = torch.silu(proj(h, p + "gate", rows)).mul(proj(h, p + "up", rows)); // SwiGLU [B,T,F']

@@ -29,7 +29,11 @@ public final class TrainStep {
     private final long[] x;
     private final long[] y;
 
-    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip) {
+    private final boolean maskedSlices;
+
+    /** @param maskedSlices update only the heads' and neurons' slices that ran (else whole tensors, plain AdamW) */
+    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices) {
+        this.maskedSlices = maskedSlices;
         this.model = model;
         this.optimizer = optimizer;
         this.accum = accum;
@@ -52,7 +56,7 @@ public final class TrainStep {
                 lossSum += loss.item_double();
             }
             norm = clipGradients(clip);
-            optimizer.step(lr);
+            optimizer.step(lr, maskedSlices ? model.slices(plan) : java.util.Map.of());
             optimizer.zeroGrad();
         }
         return new Result(lossSum / accum, norm);

@@ -77,7 +77,7 @@ public final class Trainer implements AutoCloseable {
         Backend.init(cfg.threads());
         this.device = Backend.device(cfg.device());
         this.model = new Transformer(cfg.model(), device, cfg.seed());
-        this.optimizer = new AdamW(model.parameters(), cfg.optim());
+        this.optimizer = new AdamW(model.parameters(), model.sliceAxes(), cfg.optim());
         this.method = Methods.build(cfg);
         this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
         this.evalWindows = new EvalWindows(data, cfg.model().context(), cfg.train().evalTokens());
@@ -85,7 +85,8 @@ public final class Trainer implements AutoCloseable {
         this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(console, tty);
-        this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip());
+        this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),
+                cfg.method().optimizerSlices().equals("masked"));
         long resumedAt = restoreLatest();
         this.metrics = MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt);
     }
@@ -123,6 +124,7 @@ public final class Trainer implements AutoCloseable {
         TokenDataset ds = DataLink.open(dataDir, asked);
         cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
         cfg.validate();
+        Methods.build(cfg); // method settings that depend on the model (e.g. RaPTr's path lengths) fail here, before the run folder exists
         Files.createDirectories(run);
         AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
         new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name()).write(run);
@@ -231,12 +233,11 @@ public final class Trainer implements AutoCloseable {
 
     private void saveCheckpoint() throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        ObjectNode adamSteps = MetricsLog.JSON.createObjectNode();
         model.parameters().forEach((k, v) -> tensors.put("param." + k, v));
         optimizer.states().forEach((k, st) -> {
             tensors.put("adam.m." + k, st.m);
             tensors.put("adam.v." + k, st.v);
-            adamSteps.put(k, st.step);
+            tensors.put("adam.step." + k, torch.tensor(st.steps));
         });
         tensors.put("rng.torch_cpu", torch.getDefaultCPUGenerator().get_state());
         ObjectNode state = MetricsLog.JSON.createObjectNode();
@@ -246,7 +247,6 @@ public final class Trainer implements AutoCloseable {
         if (lastVal != null) state.put("last_val_loss", lastVal);
         ObjectNode f = state.putObject("flops");
         f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head());
-        state.set("adam_steps", adamSteps);
         state.set("method", method.state());
         try (PointerScope scope = new PointerScope()) {
             checkpoints.save(step, tensors, state);
@@ -271,7 +271,9 @@ public final class Trainer implements AutoCloseable {
             for (var e : optimizer.states().entrySet()) {
                 Checkpoints.copyInto(ck, "adam.m." + e.getKey(), e.getValue().m);
                 Checkpoints.copyInto(ck, "adam.v." + e.getKey(), e.getValue().v);
-                e.getValue().step = st.path("adam_steps").path(e.getKey()).asLong();
+                Tensor steps = ck.tensors().get("adam.step." + e.getKey());
+                if (steps == null || steps.numel() != e.getValue().steps.length) throw new CheckpointException("checkpoint " + ck.file() + " lacks the step counters of " + e.getKey());
+                steps.contiguous().data_ptr_long().get(e.getValue().steps);
             }
             Tensor rng = ck.tensors().get("rng.torch_cpu");
             if (rng != null) torch.getDefaultCPUGenerator().set_state(rng);

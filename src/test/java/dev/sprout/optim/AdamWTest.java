@@ -39,7 +39,7 @@ class AdamWTest {
                 for (int i = 0; i < got.length; i++) assertEquals(want.get(i).asDouble(), got[i], 2e-6, n + "[" + i + "] after step " + (s + 1));
             }
         }
-        assertEquals(5, opt.states().get("p0").step);
+        assertEquals(5, opt.states().get("p0").steps[0]);
     }
 
     @Test
@@ -52,8 +52,8 @@ class AdamWTest {
         opt.step(0.1);
         float[] skipped = Tensors.toFloats(params.get("skipped"));
         for (float v : skipped) assertEquals(1.0f, v, 0f, "no update and no weight decay without a gradient");
-        assertEquals(0, opt.states().get("skipped").step);
-        assertEquals(1, opt.states().get("used").step);
+        assertEquals(0, opt.states().get("skipped").steps[0]);
+        assertEquals(1, opt.states().get("used").steps[0]);
         assertTrue(Tensors.toFloats(params.get("used"))[0] < 1.0f);
     }
 

@@ -116,6 +116,32 @@ class TrainerTest {
     }
 
     @Test
+    void subnetworkRunsResumeExactlyAndLogTheirStages() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "llama");
+        for (String method : List.of("est", "raptr")) {
+            Path straight = tmp.resolve(method + "-straight"), split = tmp.resolve(method + "-split");
+            String[] sets = {"--set", "method.name=" + method, "--set", "model.n_layer=4", "--set", "method.raptr.path_lengths=2-3-4"};
+            assertEquals(0, Sprout.execute(train(cfg, data, straight, sets)));
+            List<String> first = new ArrayList<>(List.of(train(cfg, data, split, sets)));
+            first.addAll(List.of("--max-steps", "25"));
+            assertEquals(0, Sprout.execute(first.toArray(String[]::new)));
+            assertEquals(0, Sprout.execute("train", "--out", split.toString(), "--resume"));
+            List<JsonNode> a = rows(straight), b = rows(split);
+            assertEquals(40, b.size());
+            for (int i = 0; i < 40; i++) {
+                assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, method + " step " + (i + 1));
+                assertEquals(a.get(i).get("stage").asText(), b.get(i).get("stage").asText());
+            }
+            assertEquals("1", a.get(0).get("stage").asText());
+            assertTrue(a.get(0).get("active_fraction").asDouble() < 1.0, method + " starts with a subnetwork");
+            assertTrue(a.get(0).get("flops").asDouble() < rows(tmp.resolve(method + "-straight")).get(39).get("flops").asDouble() / 40,
+                    method + ": early steps cost less than the average");
+            assertEquals(method, MetricsLog.JSON.readTree(straight.resolve("summary.json").toFile()).get("method").asText());
+        }
+    }
+
+    @Test
     void sigtermWritesACheckpointAtTheCurrentStep() throws Exception {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
