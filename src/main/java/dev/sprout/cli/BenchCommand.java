@@ -3,7 +3,10 @@ package dev.sprout.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sprout.config.ConfigLoader;
+import dev.sprout.config.MethodConfig;
 import dev.sprout.config.SproutConfig;
+import dev.sprout.method.Est;
+import dev.sprout.method.TrainingMethod;
 import dev.sprout.data.BatchSampler;
 import dev.sprout.data.TokenDataset;
 import dev.sprout.model.Transformer;
@@ -41,6 +44,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
     List<String> overrides = new ArrayList<>();
 
+    @Option(names = "--subnet", paramLabel = "layers=P,heads=P,mlp=P",
+            description = "Also time a fixed-rate subnetwork step (EST's stage-1 sampler), interleaved with the full step; adds flops_fraction and time_fraction.")
+    String subnet;
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1) throw new Sprout.UserException("--steps: must be >= 1, got " + steps);
@@ -58,15 +65,28 @@ final class BenchCommand implements Callable<Integer> {
             BatchSampler sampler = new BatchSampler(ds, b, t, cfg.seed());
             SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
             double lr = cfg.optim().lr() * 0.1;
-            for (int i = 0; i < warmup; i++) stepper.run(full, lr, sampler);
-            double[] ms = new double[steps];
+            TrainingMethod sub = subnet == null ? null : fixedRate(parseSubnet(subnet), cfg);
+            FlopsAccountant acc = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd());
+            for (int i = 0; i < warmup; i++) {
+                stepper.run(full, lr, sampler);
+                if (sub != null) stepper.run(sub.plan(i), lr, sampler);
+            }
+            double[] ms = new double[steps], subMs = new double[steps];
+            double subFlops = 0;
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 stepper.run(full, lr, sampler);
                 ms[i] = (System.nanoTime() - t0) / 1e6;
+                if (sub != null) { // interleaved, so both see the same machine conditions
+                    SubnetPlan plan = sub.plan(warmup + i);
+                    subFlops += acc.train(plan, (long) accum * b, t).total();
+                    long t1 = System.nanoTime();
+                    stepper.run(plan, lr, sampler);
+                    subMs[i] = (System.nanoTime() - t1) / 1e6;
+                }
             }
             double median = median(ms);
-            double flops = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd()).train(full, (long) accum * b, t).total();
+            double flops = acc.train(full, (long) accum * b, t).total();
             double gflops = flops / (median / 1e3) / 1e9;
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("config", config.toString()).put("family", cfg.model().family()).put("params", cfg.model().paramCount())
@@ -75,9 +95,41 @@ final class BenchCommand implements Callable<Integer> {
                     .put("median_step_ms", round(median)).put("min_step_ms", round(Arrays.stream(ms).min().orElse(0)))
                     .put("tokens_per_s", round(accum * b * t / (median / 1e3))).put("gflops_per_s", round(gflops))
                     .put("mfu", Math.round(gflops / cfg.flops().peakGflops() * 1e4) / 1e4).put("peak_gflops", cfg.flops().peakGflops());
+            if (sub != null) {
+                double flopsFraction = subFlops / steps / flops, timeFraction = median(subMs) / median;
+                out.put("subnet", subnet).put("subnet_median_step_ms", round(median(subMs)))
+                        .put("flops_fraction", Math.round(flopsFraction * 1e4) / 1e4).put("time_fraction", Math.round(timeFraction * 1e4) / 1e4)
+                        .put("time_over_flops", Math.round(timeFraction / flopsFraction * 1e4) / 1e4);
+            }
             System.out.println(new ObjectMapper().writeValueAsString(out));
         }
         return 0;
+    }
+
+    /** "layers=0.5,heads=0.5,mlp=0.5" (missing keys are 1). */
+    static double[] parseSubnet(String spec) {
+        double[] r = {1, 1, 1};
+        for (String part : spec.split(",")) {
+            String[] kv = part.split("=", 2);
+            int i = switch (kv[0].trim()) {
+                case "layers" -> 0;
+                case "heads" -> 1;
+                case "mlp" -> 2;
+                default -> throw new Sprout.UserException("--subnet: unknown key '" + kv[0].trim() + "' (use layers, heads, mlp)");
+            };
+            try {
+                r[i] = Double.parseDouble(kv.length == 2 ? kv[1].trim() : "");
+            } catch (NumberFormatException e) {
+                throw new Sprout.UserException("--subnet: " + part + " is not key=number");
+            }
+            if (!(r[i] > 0 && r[i] <= 1)) throw new Sprout.UserException("--subnet: " + kv[0].trim() + " must be in (0, 1], got " + r[i]);
+        }
+        return r;
+    }
+
+    /** EST's sampler held at stage 1 with the given rates, scaled by 1/p as in training. */
+    static TrainingMethod fixedRate(double[] r, SproutConfig cfg) {
+        return new Est(new MethodConfig.Est(1.0, 0.0, r[0], r[1], r[2], 1, 1, true), cfg.model(), Integer.MAX_VALUE, cfg.seed());
     }
 
     static double median(double[] v) {

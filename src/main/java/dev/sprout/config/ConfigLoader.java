@@ -54,15 +54,30 @@ public final class ConfigLoader {
     /** Loads FILE (may be null for defaults only) and applies the overrides, in order. */
     public static SproutConfig load(Path file, List<String> overrides) {
         ObjectNode tree = defaults();
-        if (file != null) {
-            JsonNode user = readYaml(file);
-            if (!user.isMissingNode() && !user.isNull()) {
-                if (!user.isObject()) throw new ConfigException(file + ": expected a mapping of config keys at the top level");
-                merge(tree, (ObjectNode) user, "", file.toString());
-            }
-        }
+        if (file != null) mergeFile(tree, file, new java.util.ArrayList<>());
         for (String o : overrides) applyOverride(tree, o);
         return bind(tree);
+    }
+
+    /**
+     * Merges a config file into the tree. A file may start from another with {@code base: other.yaml}
+     * (relative to itself), so a family of configs states only what differs from a common one.
+     */
+    private static void mergeFile(ObjectNode tree, Path file, List<Path> chain) {
+        Path norm = file.toAbsolutePath().normalize();
+        if (chain.contains(norm)) throw new ConfigException(file + ": 'base' files include each other: " + chain);
+        chain.add(norm);
+        JsonNode user = readYaml(file);
+        if (user.isMissingNode() || user.isNull()) return;
+        if (!user.isObject()) throw new ConfigException(file + ": expected a mapping of config keys at the top level");
+        ObjectNode own = ((ObjectNode) user).deepCopy();
+        JsonNode base = own.remove("base");
+        if (base != null) {
+            if (!base.isTextual()) throw new ConfigException(file + ": base: expected the path of another config file");
+            Path parent = norm.getParent();
+            mergeFile(tree, parent.resolve(base.asText()), chain);
+        }
+        merge(tree, own, "", file.toString());
     }
 
     /** Binds a complete tree (e.g. a run's resolved config.yaml) and validates it. */

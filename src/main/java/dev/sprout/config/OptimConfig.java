@@ -4,7 +4,7 @@ import java.util.Set;
 
 /** The `optim:` section: AdamW hyper-parameters, the learning-rate schedule and clipping. */
 public record OptimConfig(double lr, double minLr, int warmupSteps, String schedule, double beta1, double beta2,
-                          double eps, double weightDecay, double gradClip) {
+                          double eps, double weightDecay, double gradClip, int threads) {
     public static final Set<String> SCHEDULES = Set.of("cosine", "linear", "constant");
 
     public void validate() {
@@ -18,5 +18,6 @@ public record OptimConfig(double lr, double minLr, int warmupSteps, String sched
         Check.positive("optim.eps", eps);
         Check.nonNegative("optim.weight_decay", weightDecay);
         Check.nonNegative("optim.grad_clip", gradClip);
+        Check.nonNegative("optim.threads", threads);
     }
 }

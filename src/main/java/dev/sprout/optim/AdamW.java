@@ -83,6 +83,9 @@ public final class AdamW {
      * gradient elsewhere is ignored); others with a gradient are updated whole.
      */
     public void step(double lr, Map<String, Slice> slices) {
+        int trainingThreads = torch.get_num_threads();
+        boolean fewerThreads = cfg.threads() > 0 && cfg.threads() < trainingThreads && onCpu();
+        if (fewerThreads) torch.set_num_threads(cfg.threads());
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : states.entrySet()) {
                 State st = e.getValue();
@@ -115,7 +118,13 @@ public final class AdamW {
                     st.v.index_copy_(a, ix, v);
                 }
             }
+        } finally {
+            if (fewerThreads) torch.set_num_threads(trainingThreads);
         }
+    }
+
+    private boolean onCpu() {
+        return states.isEmpty() || states.values().iterator().next().param.device().is_cpu();
     }
 
     /** Drops every gradient (undefined, not zero), so the next step's skipped parameters stay untouched. */

@@ -71,12 +71,12 @@ public final class TrainStep {
         }
         if (grads.isEmpty()) return 0;
         try (NoGradGuard ng = new NoGradGuard()) {
-            Tensor total = null;
+            double sq = 0;
             for (Tensor g : grads) {
-                Tensor n = g.pow(new Scalar(2.0)).sum();
-                total = total == null ? n : total.add(n);
+                double n = g.norm().item_double(); // one pass, no temporary; the item() sync is free on CPU
+                sq += n * n;
             }
-            double norm = Math.sqrt(total.item_double());
+            double norm = Math.sqrt(sq);
             if (maxNorm > 0 && norm > maxNorm) {
                 Scalar coef = new Scalar(maxNorm / (norm + 1e-6));
                 for (Tensor g : grads) g.mul_(coef);

@@ -79,6 +79,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aConfigCanStartFromABaseFile() throws IOException {
+        Files.writeString(dir.resolve("common.yaml"), "model:\n  n_layer: 6\n  d_model: 96\ntrain:\n  max_steps: 300\n");
+        Path child = dir.resolve("child.yaml");
+        Files.writeString(child, "base: common.yaml\nmodel:\n  d_model: 192\n");
+        SproutConfig c = ConfigLoader.load(child, List.of());
+        assertEquals(6, c.model().nLayer());
+        assertEquals(192, c.model().dModel(), "the file overrides its base");
+        assertEquals(300, c.train().maxSteps());
+        Files.writeString(dir.resolve("common.yaml"), "base: child.yaml\n");
+        assertTrue(assertThrows(ConfigException.class, () -> ConfigLoader.load(child, List.of())).getMessage().contains("include each other"));
+    }
+
+    @Test
     void everyShippedConfigLoads() throws IOException {
         try (Stream<Path> files = Files.walk(Path.of("configs"))) {
             List<Path> all = files.filter(p -> p.toString().endsWith(".yaml")).toList();

@@ -40,7 +40,7 @@ class MethodScheduleTest {
 
     @Test
     void estHitsItsConfiguredFlopsFraction() {
-        SproutConfig c = cfg("method.name=est");
+        SproutConfig c = cfg("method.name=est", "method.est.stage1_fraction=0.3", "method.est.stage2_fraction=0.3");
         double[] p = pieces(c);
         double e = p[0], a = p[1], mlp = p[2], full = e + 8 * (a + mlp);
         double stage1 = (e + 4 * (0.5 * a + 0.5 * mlp)) / full, stage2 = (e + 8 * (0.5 * a + 0.5 * mlp)) / full;
@@ -93,7 +93,7 @@ class MethodScheduleTest {
 
     @Test
     void stagesFallWhereConfigured() {
-        TrainingMethod est = Methods.build(cfg("method.name=est"));
+        TrainingMethod est = Methods.build(cfg("method.name=est", "method.est.stage1_fraction=0.3", "method.est.stage2_fraction=0.3"));
         assertEquals("1", est.stage(599));
         assertEquals("2", est.stage(600));
         assertEquals("3", est.stage(1200));

@@ -25,7 +25,7 @@ class AdamWTest {
         Map<String, Tensor> params = new LinkedHashMap<>();
         for (String n : new String[]{"p0", "p1"}) params.put(n, dev.sprout.model.GoldenParityTestAccess.tensor(g.get("init").get(n)).clone().set_requires_grad(true));
         OptimConfig cfg = new OptimConfig(g.get("lr").asDouble(), 0, 0, "constant", g.get("betas").get(0).asDouble(),
-                g.get("betas").get(1).asDouble(), g.get("eps").asDouble(), g.get("weight_decay").get("p0").asDouble(), 0);
+                g.get("betas").get(1).asDouble(), g.get("eps").asDouble(), g.get("weight_decay").get("p0").asDouble(), 0, 1);
         AdamW opt = new AdamW(params, cfg);
         assertTrue(opt.states().get("p0").decay);
         assertFalse(opt.states().get("p1").decay, "1-D tensors get no weight decay");
@@ -47,7 +47,7 @@ class AdamWTest {
         Map<String, Tensor> params = new LinkedHashMap<>();
         params.put("used", torch.ones(2, 2).set_requires_grad(true));
         params.put("skipped", torch.ones(2, 2).set_requires_grad(true));
-        AdamW opt = new AdamW(params, new OptimConfig(0.1, 0, 0, "constant", 0.9, 0.99, 1e-8, 0.1, 0));
+        AdamW opt = new AdamW(params, new OptimConfig(0.1, 0, 0, "constant", 0.9, 0.99, 1e-8, 0.1, 0, 1));
         params.get("used").mutable_grad().put(torch.ones(2, 2));
         opt.step(0.1);
         float[] skipped = Tensors.toFloats(params.get("skipped"));

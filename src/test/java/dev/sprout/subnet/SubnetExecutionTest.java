@@ -140,7 +140,7 @@ class SubnetExecutionTest {
     void maskedAdamWLeavesInactiveSlicesAndTheirStateBitIdentical(String family) {
         ModelConfig m = config(family);
         Transformer model = new Transformer(m, CPU, 7);
-        AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), new OptimConfig(1e-2, 0, 0, "constant", 0.9, 0.99, 1e-8, 0.1, 0));
+        AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), new OptimConfig(1e-2, 0, 0, "constant", 0.9, 0.99, 1e-8, 0.1, 0, 1));
         try (PointerScope s = new PointerScope()) {
             // one full step first so that moments are non-zero everywhere
             model.loss(tokens(2, 16, 40, 4), tokens(2, 16, 40, 5), SubnetPlan.full(m.nLayer())).backward();
