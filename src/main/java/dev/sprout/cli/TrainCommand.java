@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,31 +35,11 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (config == null && !resume) throw new Sprout.UserException("--config is required for a new run (or pass --resume)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
-        try (Trainer trainer = Trainer.open(new Trainer.Options(config, data, out, overrides, maxSteps, resume), System.out, System.console() != null)) {
-            CountDownLatch finished = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
-                trainer.requestStop(); // on SIGINT/SIGTERM: finish the step, write a checkpoint, then let the JVM exit
-                try {
-                    finished.await(120, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(hook);
-            Summary s;
-            try {
-                s = trainer.train(maxSteps);
-            } finally {
-                finished.countDown();
-            }
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down
-            }
-            System.out.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
-                    s.steps(), s.finalValLoss(), s.flops(), s.wallS(), out.resolve("summary.json"));
-            return 0;
-        }
+        Summary s = SignalSafeTraining.run(new Trainer.Options(config, data, out, overrides, maxSteps, resume), System.out,
+                System.console() != null, "stopped after a checkpoint; continue with: sprout train --out " + out + " --resume");
+        if (s == null) return 130;
+        System.out.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
+                s.steps(), s.finalValLoss(), s.flops(), s.wallS(), out.resolve("summary.json"));
+        return 0;
     }
 }

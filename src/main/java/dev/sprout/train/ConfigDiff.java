@@ -8,11 +8,11 @@ import java.util.Iterator;
 import java.util.Map;
 
 /** Names the first key at which two resolved configurations differ. */
-final class ConfigDiff {
+public final class ConfigDiff {
     private ConfigDiff() {}
 
     /** "key: a vs b" for the first difference, or null when the two YAML documents are equal. */
-    static String first(String yamlA, String yamlB) {
+    public static String first(String yamlA, String yamlB) {
         try {
             return first(ConfigLoader.YAML.readTree(yamlA), ConfigLoader.YAML.readTree(yamlB), "");
         } catch (IOException e) {

@@ -8,10 +8,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** SHA-256 of a data folder's meta.json, which itself holds every shard's checksum. */
-final class DataFingerprint {
+public final class DataFingerprint {
     private DataFingerprint() {}
 
-    static String of(Path dataDir) {
+    public static String of(Path dataDir) {
         try {
             byte[] meta = Files.readAllBytes(dataDir.resolve("meta.json"));
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(meta));

@@ -1,0 +1,260 @@
+package dev.sprout.cli;
+
+import dev.sprout.config.ConfigException;
+import dev.sprout.config.ConfigLoader;
+import dev.sprout.config.SproutConfig;
+import dev.sprout.report.CompareReport;
+import dev.sprout.report.ComparePlots;
+import dev.sprout.report.RunResult;
+import dev.sprout.train.AtomicFiles;
+import dev.sprout.train.ConfigDiff;
+import dev.sprout.train.DataFingerprint;
+import dev.sprout.train.RunInfo;
+import dev.sprout.train.Summary;
+import dev.sprout.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * `sprout compare`: trains several configs on the same data, one after another (once per seed), each into its own run
+ * folder under --out, then writes report.md and two val-loss plots measuring every config against the first.
+ * Complete runs are skipped and incomplete ones resumed, so an interrupted comparison continues where it stopped.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = {"Train several configs on the same data (once per seed) and compare them with the first, the baseline: "
+                + "writes a run folder per config and seed under --out, then report.md, val_loss_vs_flops.png and val_loss_vs_wall.png.",
+                "Run it again to continue: complete runs are skipped, incomplete ones resumed."})
+final class CompareCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "A run configuration (YAML); repeat for each config. The first is the baseline. "
+            + "Each run folder is named after its file's base name.")
+    List<Path> configs = new ArrayList<>();
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Prepared data folder shared by every run (default: the built-in corpus).")
+    Path data;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the run folders, report.md and the plots.")
+    Path out;
+
+    @Option(names = "--seeds", paramLabel = "N,N,...", description = "Run every config once per seed (applied as --set seed=N). "
+            + "With two or more seeds, run folders are named NAME-seedN.")
+    String seeds;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key in every run (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "Stop every run at step N (the LR schedule still follows train.max_steps).")
+    Integer maxSteps;
+
+    @Option(names = "--report-only", description = "Train nothing; rebuild the report and plots from the run folders in --out.")
+    boolean reportOnly;
+
+    /** One run of the comparison: a config in a seed round. */
+    record Planned(int config, int round, String name, Path configFile, Long seed, Path dir, List<String> overrides) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (configs.isEmpty()) throw new Sprout.UserException("--config: give at least one config file (repeat --config; the first is the baseline)");
+        if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
+        List<Long> seedList = parseSeeds(seeds);
+        if (!seedList.isEmpty()) {
+            for (String o : overrides) {
+                int eq = o.indexOf('=');
+                if (eq > 0 && o.substring(0, eq).strip().equals("seed")) {
+                    throw new Sprout.UserException("--set " + o + ": conflicts with --seeds (which sets seed per round); drop one of them");
+                }
+            }
+        }
+        List<String> names = new ArrayList<>();
+        Map<String, Path> byName = new HashMap<>();
+        for (Path c : configs) {
+            if (!Files.isRegularFile(c)) throw new Sprout.UserException("--config: " + c + (Files.exists(c) ? " is not a file" : " does not exist"));
+            String name = baseName(c);
+            Path other = byName.putIfAbsent(name, c);
+            if (other != null) throw new Sprout.UserException("--config: " + other + " and " + c + " have the same base name '" + name
+                    + "' (run folders are named after it); rename one");
+            names.add(name);
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new Sprout.UserException("--out: " + out + " is a file, not a folder");
+
+        List<Planned> plan = plan(names, seedList);
+        if (!reportOnly) {
+            for (Planned p : plan) ConfigLoader.load(p.configFile(), p.overrides()); // every config's keys are checked before anything trains
+            for (Planned p : plan) checkExisting(p);
+            String dataFingerprint = data == null ? null : DataFingerprint.of(data);
+            if (dataFingerprint != null && !dataFingerprint.equals("unreadable")) checkData(plan, dataFingerprint); // else the trainer names the problem
+            boolean tty = System.console() != null;
+            for (int i = 0; i < plan.size(); i++) {
+                Planned p = plan.get(i);
+                String header = String.format(Locale.ROOT, "compare: run %d/%d %s%s -> %s", i + 1, plan.size(), p.name(),
+                        p.seed() == null ? "" : " (seed " + p.seed() + ")", p.dir());
+                String skip = skipReason(p.dir());
+                if (skip != null) {
+                    System.out.println(header + ": " + skip + ", skipped");
+                    continue;
+                }
+                boolean resume = Files.isRegularFile(p.dir().resolve("config.yaml"));
+                System.out.println(header + (resume ? " (resuming)" : ""));
+                Summary s = SignalSafeTraining.run(new Trainer.Options(p.configFile(), data, p.dir(), p.overrides(), maxSteps, resume), System.out, tty,
+                        "compare: stopped after a checkpoint; run the same command again to continue");
+                if (s == null) return 130;
+                System.out.printf(Locale.ROOT, "compare: %s done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training%n",
+                        p.name(), s.steps(), s.finalValLoss(), s.flops(), s.wallS());
+            }
+        }
+
+        // the report, from whatever run folders exist
+        List<List<RunResult>> runs = new ArrayList<>();
+        for (int c = 0; c < names.size(); c++) runs.add(new ArrayList<>());
+        int found = 0;
+        for (Planned p : plan) {
+            RunResult r = RunResult.exists(p.dir()) ? RunResult.read(p.name(), p.seed(), p.dir()) : null;
+            if (r != null) found++;
+            runs.get(p.config()).add(r);
+        }
+        if (found == 0) throw new Sprout.UserException((reportOnly ? "--report-only: " : "") + "no runs in " + out + " yet (expected "
+                + plan.get(0).dir() + ")" + (reportOnly ? "; run without --report-only first" : ""));
+        CompareReport report = new CompareReport(names, seedList, runs);
+        Files.createDirectories(out);
+        boolean plots = true;
+        try {
+            ComparePlots.write(report, out);
+        } catch (Exception | LinkageError | java.awt.AWTError | InternalError e) {
+            plots = false; // no display libraries or fonts: the report still says everything
+            System.err.println("compare: could not draw the plots (" + e + "); report.md has every number");
+        }
+        String md = report.markdown(new CompareReport.Context(dataDescription(plan), commandLine(), reportOnly, plots));
+        AtomicFiles.write(out.resolve("report.md"), md);
+        printTable(md);
+        System.out.println("compare: report -> " + out.resolve("report.md")
+                + (plots ? ", plots -> " + out.resolve(CompareReport.FLOPS_PLOT) + ", " + out.resolve(CompareReport.WALL_PLOT) : ""));
+        return 0;
+    }
+
+    /** Seed rounds outside, configs inside, so every config of a round has trained before the next seed starts. */
+    List<Planned> plan(List<String> names, List<Long> seedList) {
+        List<Planned> plan = new ArrayList<>();
+        int rounds = Math.max(1, seedList.size());
+        for (int k = 0; k < rounds; k++) {
+            Long seed = seedList.isEmpty() ? null : seedList.get(k);
+            for (int c = 0; c < names.size(); c++) {
+                String folder = seedList.size() > 1 ? names.get(c) + "-seed" + seed : names.get(c);
+                List<String> o = new ArrayList<>(overrides);
+                if (seed != null) o.add("seed=" + seed);
+                plan.add(new Planned(c, k, names.get(c), configs.get(c), seed, out.resolve(folder), List.copyOf(o)));
+            }
+        }
+        return plan;
+    }
+
+    /** "1,2,3" -> [1, 2, 3]; null -> []. Whole numbers >= 0, no repeats. */
+    static List<Long> parseSeeds(String spec) {
+        if (spec == null) return List.of();
+        Set<Long> seen = new LinkedHashSet<>();
+        for (String part : spec.split(",", -1)) {
+            String t = part.strip();
+            long v;
+            try {
+                v = Long.parseLong(t);
+            } catch (NumberFormatException e) {
+                throw new Sprout.UserException("--seeds " + spec + ": '" + t + "' is not a whole number (use e.g. --seeds 1,2,3)");
+            }
+            if (v < 0) throw new Sprout.UserException("--seeds " + spec + ": seeds must be >= 0, got " + v);
+            if (!seen.add(v)) throw new Sprout.UserException("--seeds " + spec + ": seed " + v + " is repeated");
+        }
+        return List.copyOf(seen);
+    }
+
+    /** "configs/est.yaml" -> "est". */
+    static String baseName(Path config) {
+        String f = config.getFileName().toString();
+        int dot = f.lastIndexOf('.');
+        return dot > 0 ? f.substring(0, dot) : f;
+    }
+
+    /** Why the run in {@code dir} needs no training now, or null: complete, or already at --max-steps. */
+    private String skipReason(Path dir) {
+        if (RunResult.isComplete(dir)) return "complete";
+        long steps = RunResult.summarySteps(dir);
+        if (maxSteps != null && steps >= maxSteps) return "already at step " + steps + " (--max-steps " + maxSteps + ")";
+        return null;
+    }
+
+    /** A run folder that already holds a run must have been started with the same resolved config. */
+    private void checkExisting(Planned p) {
+        Path saved = p.dir().resolve("config.yaml");
+        if (!Files.isRegularFile(saved)) {
+            if (Files.exists(p.dir()) && !Files.isDirectory(p.dir())) throw new ConfigException("--out: " + p.dir() + " is a file, not a run folder");
+            return;
+        }
+        SproutConfig savedCfg = ConfigLoader.bind(ConfigLoader.readYaml(saved));
+        SproutConfig asked = ConfigLoader.load(p.configFile(), p.overrides());
+        SproutConfig resolved = asked.withModel(asked.model().resolve(savedCfg.model().vocabSize()));
+        String diff = ConfigDiff.first(ConfigLoader.toYaml(savedCfg), ConfigLoader.toYaml(resolved));
+        if (diff != null) throw new ConfigException("compare: " + p.dir() + " was run with a different configuration than " + p.configFile()
+                + (p.overrides().isEmpty() ? "" : " with " + String.join(" ", p.overrides())) + " (" + diff + "); use another --out or remove that folder");
+    }
+
+    /** Existing runs must have trained on the data given now (the fingerprint run.json recorded). */
+    private void checkData(List<Planned> plan, String fp) {
+        for (Planned p : plan) {
+            if (!Files.isRegularFile(p.dir().resolve("run.json"))) continue;
+            RunInfo info = RunInfo.read(p.dir());
+            if (!fp.equals(info.dataFingerprint())) throw new ConfigException("--data: " + p.dir() + " was trained on " + info.dataDir()
+                    + ", whose meta.json differs from " + data.resolve("meta.json") + "; use another --out");
+        }
+    }
+
+    private String dataDescription(List<Planned> plan) {
+        if (data != null) return data.toAbsolutePath().normalize().toString();
+        for (Planned p : plan) {
+            if (Files.isRegularFile(p.dir().resolve("run.json"))) {
+                try {
+                    return RunInfo.read(p.dir()).dataDir().toString() + " (from " + p.dir().getFileName() + "/run.json)";
+                } catch (ConfigException e) {
+                    // fall through
+                }
+            }
+        }
+        return "the built-in corpus";
+    }
+
+    /** The command line, rebuilt from the parsed options (shell-quoted where needed). */
+    String commandLine() {
+        List<String> a = new ArrayList<>(List.of("sprout", "compare"));
+        for (Path c : configs) a.addAll(List.of("--config", c.toString()));
+        if (data != null) a.addAll(List.of("--data", data.toString()));
+        a.addAll(List.of("--out", out.toString()));
+        if (seeds != null) a.addAll(List.of("--seeds", String.join(",", parseSeeds(seeds).stream().map(String::valueOf).toList())));
+        for (String o : overrides) a.addAll(List.of("--set", o));
+        if (maxSteps != null) a.addAll(List.of("--max-steps", String.valueOf(maxSteps)));
+        if (reportOnly) a.add("--report-only");
+        return String.join(" ", a.stream().map(CompareCommand::quote).toList());
+    }
+
+    static String quote(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:=,+@%-]+")) return s;
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /** Prints the report's results table to the console. */
+    private static void printTable(String md) {
+        boolean in = false;
+        for (String line : md.split("\n")) {
+            if (line.startsWith("## Results")) in = true;
+            else if (line.startsWith("#")) {
+                if (in) break;
+            } else if (in && line.startsWith("|")) System.out.println(line);
+        }
+    }
+}

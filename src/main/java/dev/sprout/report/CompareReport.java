@@ -1,0 +1,278 @@
+package dev.sprout.report;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The numbers of `sprout compare` and its report.md, computed from run folders already read into {@link RunResult}s.
+ * The first config is the baseline. Every run is measured against the baseline run of the same seed round (the
+ * target loss is that run's final val loss), and the per-run ratios are then averaged over seed rounds.
+ */
+public final class CompareReport {
+    /** Plot file names, relative to the comparison folder. */
+    public static final String FLOPS_PLOT = "val_loss_vs_flops.png", WALL_PLOT = "val_loss_vs_wall.png";
+
+    /**
+     * One run measured against its seed round's baseline run.
+     *
+     * @param target                  the baseline run's final val loss
+     * @param reach                   where the run's val curve first gets to the target (null: not reached, or no target)
+     * @param baselineValAtEqualFlops the baseline's val loss interpolated at this run's total FLOPs (NaN outside its curve)
+     * @param best                    the run's lowest evaluation (null when it has none)
+     */
+    public record Versus(RunResult run, RunResult baseline, double target, double flopsRatio, double wallRatio, RunCurve.Reach reach,
+                         double reachFlopsRatio, double reachWallRatio, double baselineValAtEqualFlops, RunCurve.Point best,
+                         double bestFlopsRatio, double bestWallRatio) {
+        public boolean reached() {
+            return reach != null;
+        }
+
+        public boolean hasTarget() {
+            return Double.isFinite(target);
+        }
+    }
+
+    /** One config aggregated over its seed rounds (only rounds where both the run and the baseline run exist are paired). */
+    public record Row(String config, String method, int runs, int rounds, int paired, int reached, Stat finalValLoss, Stat steps,
+                      Stat tokensPerParam, Stat baselineValAtEqualFlops, Stat flopsRatio, Stat wallRatio, Stat reachFlopsRatio,
+                      Stat reachWallRatio, Stat bestValLoss, Stat bestFlopsRatio, Stat bestWallRatio, List<Versus> versus) {}
+
+    /** What report.md says about how the comparison was run. */
+    public record Context(String data, String commandLine, boolean reportOnly, boolean plots) {}
+
+    private final List<String> configs;
+    private final List<Long> seeds;
+    private final List<List<RunResult>> runs;
+
+    /**
+     * @param configs config names, baseline first
+     * @param seeds   the seed rounds' seeds; empty when no --seeds were given (one round, each config's own seed)
+     * @param runs    runs[config][round], null where the run folder does not exist yet
+     */
+    public CompareReport(List<String> configs, List<Long> seeds, List<List<RunResult>> runs) {
+        if (configs.isEmpty()) throw new IllegalArgumentException("no configs");
+        if (runs.size() != configs.size()) throw new IllegalArgumentException("one list of runs per config");
+        int rounds = Math.max(1, seeds.size());
+        for (List<RunResult> r : runs) if (r.size() != rounds) throw new IllegalArgumentException("one run (or null) per seed round");
+        this.configs = List.copyOf(configs);
+        this.seeds = List.copyOf(seeds);
+        this.runs = runs.stream().map(l -> java.util.Collections.unmodifiableList(new ArrayList<>(l))).toList();
+    }
+
+    public List<String> configs() {
+        return configs;
+    }
+
+    public List<Long> seeds() {
+        return seeds;
+    }
+
+    public int rounds() {
+        return Math.max(1, seeds.size());
+    }
+
+    /** The runs of config {@code c}, one per seed round (null where missing). */
+    public List<RunResult> runs(int c) {
+        return runs.get(c);
+    }
+
+    /** Measures {@code run} against {@code baseline} (normally the baseline run of the same seed round). */
+    public static Versus versus(RunResult run, RunResult baseline) {
+        double target = baseline.finalValLoss();
+        RunCurve.Reach reach = Double.isFinite(target) ? run.curve().reach(target) : null;
+        RunCurve.Point best = run.curve().best();
+        return new Versus(run, baseline, target, ratio(run.flops(), baseline.flops()), ratio(run.wallS(), baseline.wallS()), reach,
+                reach == null ? Double.NaN : ratio(reach.flops(), baseline.flops()), reach == null ? Double.NaN : ratio(reach.wallS(), baseline.wallS()),
+                baseline.curve().valLossAtFlops(run.flops()), best,
+                best == null ? Double.NaN : ratio(best.flops(), baseline.flops()), best == null ? Double.NaN : ratio(best.wallS(), baseline.wallS()));
+    }
+
+    private static double ratio(double a, double b) {
+        return b > 0 ? a / b : Double.NaN;
+    }
+
+    /** One row per config, baseline first. */
+    public List<Row> rows() {
+        List<Row> rows = new ArrayList<>();
+        for (int c = 0; c < configs.size(); c++) {
+            List<RunResult> mine = runs.get(c);
+            List<Versus> vs = new ArrayList<>();
+            List<RunResult> present = new ArrayList<>();
+            for (int k = 0; k < rounds(); k++) {
+                RunResult r = mine.get(k), b = runs.get(0).get(k);
+                if (r == null) continue;
+                present.add(r);
+                if (b != null) vs.add(versus(r, b));
+            }
+            List<Versus> withTarget = vs.stream().filter(Versus::hasTarget).toList();
+            List<Versus> reached = withTarget.stream().filter(Versus::reached).toList();
+            List<Versus> notReached = withTarget.stream().filter(v -> !v.reached()).toList();
+            String method = present.stream().map(RunResult::method).distinct().collect(Collectors.joining(", "));
+            rows.add(new Row(configs.get(c), method.isEmpty() ? "?" : method, present.size(), rounds(), withTarget.size(), reached.size(),
+                    Stat.of(present.stream().map(RunResult::finalValLoss).toList()),
+                    Stat.of(present.stream().map(r -> (double) r.steps()).toList()),
+                    Stat.of(present.stream().map(RunResult::tokensPerParam).toList()),
+                    Stat.of(vs.stream().map(Versus::baselineValAtEqualFlops).toList()),
+                    Stat.of(vs.stream().map(Versus::flopsRatio).toList()),
+                    Stat.of(vs.stream().map(Versus::wallRatio).toList()),
+                    Stat.of(reached.stream().map(Versus::reachFlopsRatio).toList()),
+                    Stat.of(reached.stream().map(Versus::reachWallRatio).toList()),
+                    Stat.of(notReached.stream().map(v -> v.best() == null ? Double.NaN : v.best().valLoss()).toList()),
+                    Stat.of(notReached.stream().map(Versus::bestFlopsRatio).toList()),
+                    Stat.of(notReached.stream().map(Versus::bestWallRatio).toList()),
+                    List.copyOf(vs)));
+        }
+        return rows;
+    }
+
+    /** The baseline's final val loss averaged over the seed rounds that have a baseline run (the plots' dashed line). */
+    public Stat baselineTarget() {
+        return Stat.of(runs.get(0).stream().filter(r -> r != null).map(RunResult::finalValLoss).toList());
+    }
+
+    /** Per config, the curve the plots draw: the mean over its seed rounds at the eval steps every round has. */
+    public List<RunCurve> plotCurves() {
+        List<RunCurve> out = new ArrayList<>();
+        for (List<RunResult> r : runs) out.add(RunCurve.mean(r.stream().filter(x -> x != null).map(RunResult::curve).toList()));
+        return out;
+    }
+
+    /** report.md. */
+    public String markdown(Context ctx) {
+        List<Row> rows = rows();
+        StringBuilder md = new StringBuilder();
+        md.append("# Sprout compare: ").append(String.join(" vs ", configs)).append("\n\n");
+        md.append("- Data: `").append(ctx.data()).append("`\n");
+        if (seeds.isEmpty()) {
+            md.append("- Seeds: none given (one run per config, each with its config's `seed`)\n");
+        } else {
+            md.append("- Seeds: ").append(seeds.stream().map(String::valueOf).collect(Collectors.joining(", ")))
+                    .append(" (each config runs once per seed with `seed=N`; every run is compared with the baseline run of the same seed")
+                    .append(seeds.size() > 1 ? "; a ± b is the mean and sample standard deviation over seeds)\n" : ")\n");
+        }
+        Stat target = baselineTarget();
+        md.append("- Baseline: `").append(configs.get(0)).append("` (the first config). Its final val loss, the target below: ")
+                .append(target.format(4)).append("\n");
+        int missing = 0;
+        for (List<RunResult> r : runs) for (RunResult x : r) if (x == null) missing++;
+        if (missing > 0) md.append("- **").append(missing).append(" run(s) missing**: the table covers the runs that exist (see Runs)\n");
+        boolean incomplete = runs.stream().flatMap(List::stream).anyMatch(r -> r != null && !r.complete());
+        if (incomplete) md.append("- Some runs stopped before `train.max_steps` (`--max-steps` or an interruption); see Runs\n");
+        md.append('\n');
+
+        md.append("## Results\n\n");
+        md.append("| config | method | steps | tokens/param | final val loss | baseline val loss at equal FLOPs | FLOPs vs baseline | wall-clock vs baseline "
+                + "| FLOPs to reach baseline's final val loss (vs baseline's total FLOPs) | wall-clock to reach it (vs baseline's total wall) |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows) {
+            String name = cell(r.config()) + (r.runs() < r.rounds() ? " (" + r.runs() + "/" + r.rounds() + " runs)" : "");
+            md.append("| ").append(name)
+                    .append(" | ").append(cell(r.method()))
+                    .append(" | ").append(steps(r.steps()))
+                    .append(" | ").append(r.tokensPerParam().format(2))
+                    .append(" | ").append(r.finalValLoss().format(4))
+                    .append(" | ").append(r.baselineValAtEqualFlops().format(4))
+                    .append(" | ").append(r.flopsRatio().format(3))
+                    .append(" | ").append(r.wallRatio().format(3))
+                    .append(" | ").append(reachCell(r, true))
+                    .append(" | ").append(reachCell(r, false))
+                    .append(" |\n");
+        }
+        md.append('\n');
+
+        md.append("### How to read this\n\n");
+        md.append("Ratios are this config's cost divided by the baseline's total cost (below 1 = cheaper), each run paired with the "
+                + "baseline run of the same seed. \"FLOPs to reach\" is where the run's validation curve (evaluations of the full model, "
+                + "in step order) first gets to the baseline's final val loss, interpolated linearly between the evaluation just above that "
+                + "loss and the first one at or below it; a value below 1 means the method matched the baseline's result with less compute. "
+                + "\"not reached\" gives the run's best val loss instead, and where it was (as a fraction of the baseline's FLOPs or wall-clock). "
+                + "\"baseline val loss at equal FLOPs\" is the baseline's curve interpolated at this run's total FLOPs: when the run's final "
+                + "val loss is lower, the method is ahead at equal compute (n/a when the run's FLOPs fall outside the baseline's evaluated range). "
+                + "Wall-clock is training time only (evaluation excluded), measured on this machine, so it is noisier than FLOPs; FLOPs count "
+                + "exactly the matmuls each step ran. tokens/param is training tokens seen per model parameter.\n\n");
+
+        md.append("## Runs\n\n");
+        md.append("| run | seed | method | steps | complete | final val loss | FLOPs | wall s | reaches baseline's final val loss | stage boundaries |\n");
+        md.append("|---|---:|---|---:|---|---:|---:|---:|---|---|\n");
+        for (int c = 0; c < configs.size(); c++) {
+            for (int k = 0; k < rounds(); k++) {
+                RunResult r = runs.get(c).get(k);
+                Long seed = seeds.isEmpty() ? null : seeds.get(k);
+                if (r == null) {
+                    md.append("| ").append(cell(configs.get(c))).append(seed == null ? "" : " (seed " + seed + ")")
+                            .append(" | ").append(seed == null ? "" : seed).append(" | | | missing | | | | | |\n");
+                    continue;
+                }
+                RunResult b = runs.get(0).get(k);
+                Versus v = b == null ? null : versus(r, b);
+                String reach;
+                if (v == null) reach = "no baseline run";
+                else if (!v.hasTarget()) reach = "n/a (baseline has no val loss)";
+                else if (v.reached()) reach = String.format(Locale.ROOT, "by step %d: %s FLOPs, %s wall", v.reach().step(), fmt(v.reachFlopsRatio(), 3), fmt(v.reachWallRatio(), 3));
+                else if (v.best() == null) reach = "not reached (no evaluation)";
+                else reach = String.format(Locale.ROOT, "not reached (best %s at step %d)", fmt(v.best().valLoss(), 4), v.best().step());
+                md.append("| `").append(r.dir().getFileName()).append("`")
+                        .append(" | ").append(r.configSeed() == null ? "?" : r.configSeed())
+                        .append(" | ").append(cell(r.method()))
+                        .append(" | ").append(r.steps()).append(r.maxSteps() > 0 ? " of " + r.maxSteps() : "")
+                        .append(" | ").append(r.complete() ? "yes" : "no")
+                        .append(" | ").append(fmt(r.finalValLoss(), 4))
+                        .append(" | ").append(String.format(Locale.ROOT, "%.3e", r.flops()))
+                        .append(" | ").append(fmt(r.wallS(), 1))
+                        .append(" | ").append(reach)
+                        .append(" | ").append(boundaries(r.curve()))
+                        .append(" |\n");
+            }
+        }
+        md.append('\n');
+
+        if (ctx.plots()) {
+            md.append("## Plots\n\n");
+            md.append("![val loss vs FLOPs](").append(FLOPS_PLOT).append(")\n\n");
+            md.append("![val loss vs wall-clock](").append(WALL_PLOT).append(")\n\n");
+            md.append(rounds() > 1
+                    ? "Each line is one config's mean over its seeds: at every evaluation step that all its seeds have, the mean val loss at the mean FLOPs (or seconds). "
+                    : "Each line is one run's validation curve. ");
+            md.append("The baseline is the thick black line; the dashed line is its final val loss; thin vertical lines in a config's colour mark its stage boundaries.\n\n");
+        }
+
+        md.append("## Command\n\n");
+        if (ctx.reportOnly()) md.append("This report was rebuilt from existing run folders:\n\n");
+        md.append("```\n").append(ctx.commandLine()).append("\n```\n");
+        return md.toString();
+    }
+
+    private static String reachCell(Row r, boolean flops) {
+        if (r.paired() == 0) return "n/a";
+        if (r.reached() == 0) {
+            if (r.bestValLoss().n() == 0) return "not reached";
+            return flops ? "not reached (best " + r.bestValLoss().format(4) + " at " + r.bestFlopsRatio().format(3) + ")"
+                    : "not reached (best at " + r.bestWallRatio().format(3) + ")";
+        }
+        String s = (flops ? r.reachFlopsRatio() : r.reachWallRatio()).format(3);
+        return r.reached() < r.paired() ? s + " (" + r.reached() + "/" + r.paired() + " seeds reached)" : s;
+    }
+
+    private static String steps(Stat s) {
+        if (s.n() == 0) return "n/a";
+        if (s.n() == 1 || s.std() == 0) return String.valueOf(Math.round(s.mean()));
+        return s.format(1);
+    }
+
+    /** "2 → 3 @ 12, 3 → 4 @ 24" (label changes with their step), "" when none. */
+    static String boundaries(RunCurve c) {
+        return c.boundaries().stream()
+                .map(b -> (b.from() == null ? "-" : cell(b.from())) + " → " + (b.stage() == null ? "-" : cell(b.stage())) + " @ " + b.step())
+                .collect(Collectors.joining(", "));
+    }
+
+    private static String fmt(double v, int decimals) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + decimals + "f", v) : "n/a";
+    }
+
+    private static String cell(String s) {
+        return s.replace("|", "\\|").replace("\n", " ");
+    }
+}

@@ -1,0 +1,119 @@
+package dev.sprout.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sprout.config.ConfigException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the compare report reads from one run folder: summary.json (totals), metrics.jsonl (the curve) and
+ * config.yaml (method name, seed, train.max_steps). A run killed before it wrote summary.json still reads: its totals
+ * come from the last metrics row and it counts as incomplete.
+ *
+ * @param config     the config's name in the comparison (its file's base name)
+ * @param seed       the seed round's seed, or null when no --seeds were given
+ * @param configSeed the seed in the run's config.yaml (null if unknown)
+ */
+public record RunResult(String config, Long seed, Path dir, String method, Long configSeed, double finalValLoss, long steps,
+                        long maxSteps, long tokens, double flops, double wallS, long params, double tokensPerParam, boolean complete,
+                        RunCurve curve) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /** True when the folder holds a run the report can read (a metrics.jsonl). */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve("metrics.jsonl"));
+    }
+
+    /** Reads a run folder; a folder without metrics.jsonl, or with unreadable files, is a one-line ConfigException. */
+    public static RunResult read(String config, Long seed, Path dir) {
+        Path metricsFile = dir.resolve("metrics.jsonl");
+        if (!Files.isRegularFile(metricsFile)) throw new ConfigException(dir + " holds no run (no metrics.jsonl)");
+        List<JsonNode> rows = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(metricsFile, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) continue;
+                try {
+                    rows.add(JSON.readTree(line));
+                } catch (IOException e) {
+                    // a row cut short by a kill; the trainer drops it on resume too
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + metricsFile + ": " + e.getMessage());
+        }
+        RunCurve curve = RunCurve.fromRows(rows);
+
+        JsonNode cfg = null;
+        Path cfgFile = dir.resolve("config.yaml");
+        if (Files.isRegularFile(cfgFile)) {
+            try {
+                cfg = YAML.readTree(cfgFile.toFile());
+            } catch (IOException e) {
+                throw new ConfigException("cannot read " + cfgFile + ": " + e.getMessage());
+            }
+        }
+        JsonNode summary = null;
+        Path summaryFile = dir.resolve("summary.json");
+        if (Files.isRegularFile(summaryFile)) {
+            try {
+                summary = JSON.readTree(summaryFile.toFile());
+            } catch (IOException e) {
+                throw new ConfigException("cannot read " + summaryFile + ": " + e.getMessage());
+            }
+        }
+        String method = cfg != null && cfg.path("method").has("name") ? cfg.path("method").get("name").asText()
+                : summary != null ? summary.path("method").asText("?") : "?";
+        Long configSeed = cfg != null && cfg.has("seed") ? cfg.get("seed").asLong() : null;
+        long maxSteps = cfg != null ? cfg.path("train").path("max_steps").asLong(0) : 0;
+
+        JsonNode lastRow = null;
+        for (JsonNode r : rows) if (lastRow == null || r.path("step").asLong() >= lastRow.path("step").asLong()) lastRow = r;
+        RunCurve.Point lastEval = curve.last();
+        // summary.json is written when a training session ends; rows a later, killed session appended are newer
+        boolean summaryCurrent = summary != null && (lastRow == null || summary.path("steps").asLong() >= lastRow.path("step").asLong());
+        if (summaryCurrent) {
+            JsonNode fv = summary.get("final_val_loss");
+            double finalVal = fv == null || fv.isNull() ? (lastEval == null ? Double.NaN : lastEval.valLoss()) : fv.asDouble();
+            long params = summary.path("params").asLong(0);
+            return new RunResult(config, seed, dir, method, configSeed, finalVal, summary.path("steps").asLong(), maxSteps,
+                    summary.path("tokens").asLong(), summary.path("flops").asDouble(), summary.path("wall_s").asDouble(), params,
+                    summary.path("tokens_per_param").asDouble(params > 0 ? summary.path("tokens").asDouble() / params : Double.NaN),
+                    summary.path("complete").asBoolean(false), curve);
+        }
+        long params = summary != null ? summary.path("params").asLong(0) : 0;
+        long steps = lastRow == null ? 0 : lastRow.path("step").asLong();
+        long tokens = lastRow == null ? 0 : lastRow.path("tokens").asLong();
+        return new RunResult(config, seed, dir, method, configSeed, lastEval == null ? Double.NaN : lastEval.valLoss(), steps, maxSteps, tokens,
+                lastRow == null ? 0 : lastRow.path("flops").asDouble(), lastRow == null ? 0 : lastRow.path("wall_s").asDouble(), params,
+                params > 0 ? (double) tokens / params : Double.NaN, false, curve);
+    }
+
+    /** Reads summary.json's "complete" flag, false when the file is absent or unreadable. */
+    public static boolean isComplete(Path dir) {
+        Path f = dir.resolve("summary.json");
+        if (!Files.isRegularFile(f)) return false;
+        try {
+            return JSON.readTree(f.toFile()).path("complete").asBoolean(false);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** summary.json's "steps", or -1 when the file is absent or unreadable. */
+    public static long summarySteps(Path dir) {
+        Path f = dir.resolve("summary.json");
+        if (!Files.isRegularFile(f)) return -1;
+        try {
+            return JSON.readTree(f.toFile()).path("steps").asLong(-1);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}

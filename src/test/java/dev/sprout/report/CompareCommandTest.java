@@ -1,0 +1,147 @@
+package dev.sprout.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sprout.cli.Sprout;
+import dev.sprout.train.TestRuns;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `sprout compare` through the command line: user errors, --report-only on hand-written runs, and one real comparison. */
+class CompareCommandTest {
+    @TempDir
+    Path tmp;
+
+    record Outcome(int code, String out, String err) {}
+
+    static Outcome run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Sprout.execute(args);
+            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static void assertUserError(Outcome o, String expected) {
+        assertEquals(Sprout.USER_ERROR, o.code(), o.err());
+        assertTrue(o.err().startsWith("error: "), o.err());
+        assertTrue(o.err().contains(expected), "expected '" + expected + "' in: " + o.err());
+        assertEquals(1, o.err().strip().lines().count(), "one line, no stack trace: " + o.err());
+    }
+
+    private Path file(String name, String text) throws IOException {
+        Path p = tmp.resolve(name);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void badArgumentsAreOneLineErrors() throws IOException {
+        Path a = file("a/baseline.yaml", ""), b = file("b/baseline.yaml", ""), est = file("est.yaml", "");
+        String out = tmp.resolve("out").toString();
+        assertUserError(run("compare", "--out", out), "--config");
+        assertUserError(run("compare", "--config", a.toString(), "--config", tmp.resolve("nope.yaml").toString(), "--out", out), "nope.yaml");
+        assertUserError(run("compare", "--config", a.toString(), "--config", b.toString(), "--out", out), "same base name 'baseline'");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", "1,x"), "--seeds");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", "1,1"), "repeated");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", ""), "--seeds");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", "-1"), "--seeds");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", "1,2", "--set", "seed=3"), "seed=3");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--max-steps", "0"), "--max-steps");
+        assertUserError(run("compare", "--config", a.toString(), "--config", file("bad.yaml", "model:\n  n_layers: 2\n").toString(), "--out", out), "model.n_layers");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--report-only"), "no runs");
+        assertFalse(Files.exists(tmp.resolve("out").resolve("baseline")), "a rejected comparison trains nothing");
+    }
+
+    @Test
+    void reportOnlyReadsTheRunFoldersNamedAfterConfigsAndSeeds() throws IOException {
+        Path a = file("cfg/baseline.yaml", ""), e = file("cfg/est.yaml", "");
+        Path out = tmp.resolve("cmp");
+        CompareReportTest.baseline(2.5, 2.2, 2.0).seed(1).write(out.resolve("baseline-seed1"));
+        CompareReportTest.method(2.9, 2.4, 2.1, 1.9).seed(1).write(out.resolve("est-seed1"));
+        CompareReportTest.baseline(2.6, 2.4, 2.2).seed(2).write(out.resolve("baseline-seed2"));
+        CompareReportTest.method(2.9, 2.5, 2.2, 2.0).seed(2).write(out.resolve("est-seed2"));
+        Outcome o = run("compare", "--config", a.toString(), "--config", e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
+        assertEquals(0, o.code(), o.err());
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
+        assertTrue(md.contains("sprout compare --config " + a + " --config " + e + " --out " + out + " --seeds 1,2 --report-only"), md);
+        assertTrue(md.contains("rebuilt from existing run folders"), md);
+        assertTrue(o.out().contains("| est | est |"), "the table goes to the console too: " + o.out());
+        CompareReportTest.assertPng(out.resolve(CompareReport.FLOPS_PLOT));
+        CompareReportTest.assertPng(out.resolve(CompareReport.WALL_PLOT));
+    }
+
+    static String estConfig(Path tiny) throws IOException {
+        return Files.readString(tiny) + """
+                method:
+                  name: est
+                  est:
+                    stage1_fraction: 0.3
+                    stage2_fraction: 0.3
+                """;
+    }
+
+    /** Two tiny configs trained for real, 20 steps each; then run again: everything is skipped and the report rebuilt. */
+    @Test
+    void comparesTwoRealRunsAndResumes() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path tiny = TestRuns.tinyConfig(tmp, "gpt2");
+        Path baseline = file("configs/baseline.yaml", Files.readString(tiny));
+        Path est = file("configs/est.yaml", estConfig(tiny));
+        Path out = tmp.resolve("cmp");
+        List<String> args = new ArrayList<>(List.of("compare", "--config", baseline.toString(), "--config", est.toString(),
+                "--data", data.toString(), "--out", out.toString(), "--max-steps", "20", "--set", "train.eval_every=5"));
+        Outcome first = run(args.toArray(String[]::new));
+        assertEquals(0, first.code(), first.err() + first.out());
+        assertTrue(first.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline")), first.out());
+        assertTrue(first.out().contains("compare: run 2/2 est -> " + out.resolve("est")), first.out());
+        for (String run : List.of("baseline", "est")) {
+            List<JsonNode> rows = dev.sprout.train.MetricsLog.read(out.resolve(run).resolve("metrics.jsonl"));
+            assertEquals(20, rows.size(), run + " trained 20 steps");
+        }
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("| baseline | baseline | 20 |"), md);
+        assertTrue(md.contains("| est | est | 20 |"), md);
+        assertTrue(md.contains("1 → 2 @ 13"), "EST's stage 1 covers 30% of train.max_steps=40 (steps 0-11), so row 13 is the first of stage 2: " + md);
+        CompareReportTest.assertPng(out.resolve(CompareReport.FLOPS_PLOT));
+        CompareReportTest.assertPng(out.resolve(CompareReport.WALL_PLOT));
+        RunResult e = RunResult.read("est", null, out.resolve("est"));
+        RunResult b = RunResult.read("baseline", null, out.resolve("baseline"));
+        assertTrue(e.flops() < b.flops(), "EST's subnetwork steps cost fewer FLOPs");
+
+        Outcome again = run(args.toArray(String[]::new));
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline") + ": already at step 20 (--max-steps 20), skipped"), again.out());
+        assertEquals(20, dev.sprout.train.MetricsLog.read(out.resolve("est").resolve("metrics.jsonl")).size());
+
+        // a longer --max-steps resumes both runs from their checkpoints
+        args.set(args.indexOf("--max-steps") + 1, "25");
+        Outcome longer = run(args.toArray(String[]::new));
+        assertEquals(0, longer.code(), longer.err());
+        assertTrue(longer.out().contains("compare: run 2/2 est -> " + out.resolve("est") + " (resuming)"), longer.out());
+        assertEquals(25, dev.sprout.train.MetricsLog.read(out.resolve("est").resolve("metrics.jsonl")).size());
+
+        // a changed config is refused rather than silently mixed into the comparison
+        Files.writeString(est, estConfig(tiny).replace("lr: 3.0e-3", "lr: 1.0e-3"));
+        assertUserError(run(args.toArray(String[]::new)), "optim.lr");
+    }
+}

@@ -1,0 +1,90 @@
+package dev.sprout.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Writes a run folder by hand (metrics.jsonl, summary.json, config.yaml) so the report is tested without training. */
+final class SyntheticRun {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private final List<ObjectNode> rows = new ArrayList<>();
+    private String method = "baseline";
+    private long seed = 1337;
+    private long maxSteps = -1;
+    private boolean summary = true;
+    private Boolean complete;
+
+    static SyntheticRun of(String method) {
+        SyntheticRun r = new SyntheticRun();
+        r.method = method;
+        return r;
+    }
+
+    SyntheticRun seed(long s) {
+        seed = s;
+        return this;
+    }
+
+    SyntheticRun maxSteps(long n) {
+        maxSteps = n;
+        return this;
+    }
+
+    SyntheticRun noSummary() {
+        summary = false;
+        return this;
+    }
+
+    SyntheticRun complete(boolean c) {
+        complete = c;
+        return this;
+    }
+
+    /** A step row without evaluation. */
+    SyntheticRun step(long step, double flops, double wallS, String stage) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("step", step).put("tokens", step * 256).put("flops", flops).put("wall_s", wallS).put("loss", 3.0).put("lr", 1e-3);
+        if (stage != null) n.put("stage", stage);
+        rows.add(n);
+        return this;
+    }
+
+    /** A step row with val_loss. */
+    SyntheticRun eval(long step, double flops, double wallS, double valLoss) {
+        return eval(step, flops, wallS, valLoss, null);
+    }
+
+    SyntheticRun eval(long step, double flops, double wallS, double valLoss, String stage) {
+        step(step, flops, wallS, stage);
+        rows.get(rows.size() - 1).put("val_loss", valLoss);
+        return this;
+    }
+
+    /** Writes the folder; summary totals come from the last row, final_val_loss from the last val_loss. */
+    Path write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        StringBuilder sb = new StringBuilder();
+        for (ObjectNode r : rows) sb.append(JSON.writeValueAsString(r)).append('\n');
+        Files.writeString(dir.resolve("metrics.jsonl"), sb.toString());
+        ObjectNode last = rows.get(rows.size() - 1);
+        long steps = last.get("step").asLong();
+        long max = maxSteps > 0 ? maxSteps : steps;
+        Files.writeString(dir.resolve("config.yaml"), "seed: " + seed + "\nmodel:\n  family: gpt2\ntrain:\n  max_steps: " + max + "\nmethod:\n  name: " + method + "\n");
+        if (summary) {
+            Double finalVal = null;
+            for (ObjectNode r : rows) if (r.has("val_loss")) finalVal = r.get("val_loss").asDouble();
+            ObjectNode s = JSON.createObjectNode();
+            if (finalVal == null) s.putNull("final_val_loss");
+            else s.put("final_val_loss", finalVal);
+            s.put("steps", steps).put("tokens", last.get("tokens").asLong()).put("flops", last.get("flops").asDouble())
+                    .put("wall_s", last.get("wall_s").asDouble()).put("params", 1000).put("method", method)
+                    .put("complete", complete != null ? complete : steps >= max).put("tokens_per_param", last.get("tokens").asLong() / 1000.0);
+            Files.writeString(dir.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
+        }
+        return dir;
+    }
+}
