@@ -222,16 +222,15 @@ public final class Transformer {
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
     }
 
-    /** scale * (x @ W[:,cols]^T) + b: an output projection restricted to some input columns (null = all). */
+    /**
+     * scale * (x @ W[:,cols]^T) + b: an output projection restricted to some input columns (null = all). The scale is
+     * folded into the gathered weight, which is smaller than the activations, so the matmul and bias stay one fused op.
+     */
     private Tensor outProj(Tensor x, String name, Tensor cols, double scale) {
         Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
-        if (cols == null && scale == 1.0) {
-            return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
-        }
         if (cols != null) w = torch.index_select(w, 1, cols);
-        Tensor y = torch.linear(x, w);
-        if (scale != 1.0) y = y.mul(s(scale));
-        return bias == null ? y : y.add(bias);
+        if (scale != 1.0) w = w.mul(s(scale));
+        return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
     }
 
     private Tensor norm(Tensor x, String name) {
