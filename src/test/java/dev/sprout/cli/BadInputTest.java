@@ -1,14 +1,14 @@
 package dev.sprout.cli;
 
+import static dev.sprout.cli.CliRun.assertUserError;
+import static dev.sprout.cli.CliRun.run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sprout.train.TestRuns;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,26 +22,6 @@ class BadInputTest {
     @TempDir
     Path tmp;
 
-    record Outcome(int code, String err) {}
-
-    static Outcome run(String... args) {
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Sprout.execute(args);
-            return new Outcome(code, err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(oldErr);
-        }
-    }
-
-    static void assertUserError(Outcome o, String expected) {
-        assertEquals(Sprout.USER_ERROR, o.code(), o.err());
-        assertTrue(o.err().startsWith("error: "), o.err());
-        assertTrue(o.err().contains(expected), "expected '" + expected + "' in: " + o.err());
-        assertEquals(1, o.err().strip().lines().count(), "one line, no stack trace: " + o.err());
-    }
 
     private Path config(String yaml) throws IOException {
         Path p = Files.createTempFile(tmp, "cfg", ".yaml");

@@ -1,5 +1,10 @@
 package dev.sprout.report;
 
+import static dev.sprout.cli.CliRun.assertUserError;
+import static dev.sprout.cli.CliRun.run;
+
+import dev.sprout.cli.CliRun;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sprout.cli.Sprout;
 import dev.sprout.train.TestRuns;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,28 +25,6 @@ class CompareCommandTest {
     @TempDir
     Path tmp;
 
-    record Outcome(int code, String out, String err) {}
-
-    static Outcome run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Sprout.execute(args);
-            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    static void assertUserError(Outcome o, String expected) {
-        assertEquals(Sprout.USER_ERROR, o.code(), o.err());
-        assertTrue(o.err().startsWith("error: "), o.err());
-        assertTrue(o.err().contains(expected), "expected '" + expected + "' in: " + o.err());
-        assertEquals(1, o.err().strip().lines().count(), "one line, no stack trace: " + o.err());
-    }
 
     private Path file(String name, String text) throws IOException {
         Path p = tmp.resolve(name);
@@ -79,7 +59,7 @@ class CompareCommandTest {
         CompareReportTest.method(2.9, 2.4, 2.1, 1.9).seed(1).write(out.resolve("est-seed1"));
         CompareReportTest.baseline(2.6, 2.4, 2.2).seed(2).write(out.resolve("baseline-seed2"));
         CompareReportTest.method(2.9, 2.5, 2.2, 2.0).seed(2).write(out.resolve("est-seed2"));
-        Outcome o = run("compare", "--config", a.toString(), "--config", e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
+        CliRun.Outcome o = run("compare", "--config", a.toString(), "--config", e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
         assertEquals(0, o.code(), o.err());
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
@@ -110,7 +90,7 @@ class CompareCommandTest {
         Path out = tmp.resolve("cmp");
         List<String> args = new ArrayList<>(List.of("compare", "--config", baseline.toString(), "--config", est.toString(),
                 "--data", data.toString(), "--out", out.toString(), "--max-steps", "20", "--set", "train.eval_every=5"));
-        Outcome first = run(args.toArray(String[]::new));
+        CliRun.Outcome first = run(args.toArray(String[]::new));
         assertEquals(0, first.code(), first.err() + first.out());
         assertTrue(first.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline")), first.out());
         assertTrue(first.out().contains("compare: run 2/2 est -> " + out.resolve("est")), first.out());
@@ -128,14 +108,14 @@ class CompareCommandTest {
         RunResult b = RunResult.read("baseline", null, out.resolve("baseline"));
         assertTrue(e.flops() < b.flops(), "EST's subnetwork steps cost fewer FLOPs");
 
-        Outcome again = run(args.toArray(String[]::new));
+        CliRun.Outcome again = run(args.toArray(String[]::new));
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline") + ": already at step 20 (--max-steps 20), skipped"), again.out());
         assertEquals(20, dev.sprout.train.MetricsLog.read(out.resolve("est").resolve("metrics.jsonl")).size());
 
         // a longer --max-steps resumes both runs from their checkpoints
         args.set(args.indexOf("--max-steps") + 1, "25");
-        Outcome longer = run(args.toArray(String[]::new));
+        CliRun.Outcome longer = run(args.toArray(String[]::new));
         assertEquals(0, longer.code(), longer.err());
         assertTrue(longer.out().contains("compare: run 2/2 est -> " + out.resolve("est") + " (resuming)"), longer.out());
         assertEquals(25, dev.sprout.train.MetricsLog.read(out.resolve("est").resolve("metrics.jsonl")).size());

@@ -30,6 +30,17 @@ class TrainerTest {
         return a.toArray(String[]::new);
     }
 
+    /** The CLI in a child JVM with the launcher's native settings, its output in child.log. */
+    private Process startChild(String... args) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Dorg.bytedeco.openblas.load=mkl_rt", "-cp", System.getProperty("java.class.path"), "dev.sprout.cli.Sprout"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().put("MKL_THREADING_LAYER", "GNU");
+        return pb.start();
+    }
+
     @Test
     void lossFallsAndTheRunFolderIsComplete() throws IOException {
         Path data = TestRuns.shakespeareChars();
@@ -87,13 +98,7 @@ class TrainerTest {
         assertEquals(0, Sprout.execute(train(cfg, data, straight, "--set", "train.max_steps=300")));
 
         // Same command in a child JVM, killed with SIGKILL once it has written a checkpoint and gone past it.
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Dorg.bytedeco.openblas.load=mkl_rt", "-cp", System.getProperty("java.class.path"), "dev.sprout.cli.Sprout"));
-        cmd.addAll(List.of(train(cfg, data, killed, "--set", "train.max_steps=300")));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        pb.environment().put("MKL_THREADING_LAYER", "GNU");
-        Process child = pb.start();
+        Process child = startChild(train(cfg, data, killed, "--set", "train.max_steps=300"));
         Checkpoints ckpts = new Checkpoints(killed.resolve("checkpoints"), 2);
         long deadline = System.currentTimeMillis() + 120_000;
         while (!(Files.exists(killed.resolve("metrics.jsonl")) && !ckpts.list().isEmpty() && rows(killed).size() >= 23)
@@ -146,13 +151,7 @@ class TrainerTest {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
         Path run = tmp.resolve("interrupted");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Dorg.bytedeco.openblas.load=mkl_rt", "-cp", System.getProperty("java.class.path"), "dev.sprout.cli.Sprout"));
-        cmd.addAll(List.of(train(cfg, data, run, "--set", "train.max_steps=100000", "--set", "checkpoint.every=0")));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        pb.environment().put("MKL_THREADING_LAYER", "GNU");
-        Process child = pb.start();
+        Process child = startChild(train(cfg, data, run, "--set", "train.max_steps=100000", "--set", "checkpoint.every=0"));
         long deadline = System.currentTimeMillis() + 120_000;
         while (!(Files.exists(run.resolve("metrics.jsonl")) && rows(run).size() >= 15) && child.isAlive() && System.currentTimeMillis() < deadline) Thread.sleep(10);
         assertTrue(child.isAlive(), Files.readString(tmp.resolve("child.log")));
