@@ -126,8 +126,9 @@ public final class Trainer implements AutoCloseable {
         cfg.validate();
         Methods.build(cfg); // method settings that depend on the model (e.g. RaPTr's path lengths) fail here, before the run folder exists
         Files.createDirectories(run);
-        AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
+        // run.json first: a folder with config.yaml is a run, and a run must know its data
         new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name()).write(run);
+        AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
         return new Trainer(cfg, run, dataDir, ds, console, tty);
     }
 
