@@ -18,8 +18,6 @@ import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.train.FlopsAccountant.Breakdown;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -156,6 +154,7 @@ public final class Trainer implements AutoCloseable {
         int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context();
         double peak = cfg.flops().peakGflops() * 1e9;
         long startStep = step;
+        double fullStepFlops = accountant.train(SubnetPlan.full(cfg.model().nLayer()), (long) accum * b, t).total();
         if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens",
                 cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, (long) accum * b * t));
         else progress.message("sprout: resumed at step " + step + " of " + total);
@@ -166,14 +165,13 @@ public final class Trainer implements AutoCloseable {
             double lr = schedule.at(step);
             long t0 = System.nanoTime();
             TrainStep.Result r = stepper.run(plan, lr, sampler);
-            double lossSum = r.loss() * accum, gradNorm = r.gradNorm();
+            double loss = r.loss(), gradNorm = r.gradNorm();
             double ms = (System.nanoTime() - t0) / 1e6;
             step++;
             wallS += ms / 1e3;
             tokens += (double) accum * b * t;
             Breakdown stepFlops = accountant.train(plan, (long) accum * b, t);
             flops = flops.plus(stepFlops);
-            double loss = lossSum / accum;
             if (!Double.isFinite(loss)) {
                 progress.message("error: loss became " + loss + " at step " + step + "; stopping (the last checkpoint is intact)");
                 throw new TrainingDivergedException("loss became " + loss + " at step " + step);
@@ -184,7 +182,7 @@ public final class Trainer implements AutoCloseable {
                     .put("loss", loss).put("lr", lr).put("grad_norm", gradNorm).put("step_ms", round(ms));
             String stage = method.stage(step - 1);
             if (stage != null) row.put("stage", stage);
-            if (!plan.isFull()) row.put("active_fraction", stepFlops.total() / accountant.train(SubnetPlan.full(cfg.model().nLayer()), (long) accum * b, t).total());
+            if (!plan.isFull()) row.put("active_fraction", stepFlops.total() / fullStepFlops);
             boolean last = step == end;
             int evalEvery = cfg.train().evalEvery();
             if (last || (evalEvery > 0 && step % evalEvery == 0)) {
@@ -307,14 +305,6 @@ public final class Trainer implements AutoCloseable {
     public static final class TrainingDivergedException extends RuntimeException {
         public TrainingDivergedException(String m) {
             super(m);
-        }
-    }
-
-    static String read(Path p) {
-        try {
-            return Files.readString(p, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
