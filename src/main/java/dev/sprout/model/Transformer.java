@@ -8,9 +8,12 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
@@ -138,14 +141,105 @@ public final class Transformer {
         if (params.containsKey(name)) out.put(name, new dev.sprout.optim.Slice(axis, index));
     }
 
-    /** Mean next-token cross-entropy of the plan's network on idx [B,T] against targets [B,T]. */
+    /**
+     * Mean next-token cross-entropy of the plan's network on idx [B,T] against targets [B,T], as a graph node. It
+     * materialises the [B*T, V] logits: the reference that {@link #lossAndBackward} and {@link #meanLoss} match.
+     */
     public Tensor loss(Tensor idx, Tensor targets, SubnetPlan plan) {
         Tensor logits = logits(idx, plan);
         return torch.cross_entropy_loss(logits.view(-1, cfg.vocabSize()), targets.view(-1));
     }
 
+    /**
+     * Runs the forward and backward pass of the plan's network on idx [B,T] against targets [B,T] and returns the
+     * mean cross-entropy; gradients of (gradScale times the mean loss) accumulate into the parameters.
+     *
+     * <p>The LM head and the loss run over chunks of at most {@link #LOGIT_CHUNK_ELEMENTS} logits: the hidden states
+     * are detached, each chunk's head and loss are differentiated on their own (the head weight's gradient
+     * accumulates chunk by chunk), and the hidden states' summed gradient is then sent back through the blocks. So
+     * the [B*T, V] logit tensor never exists: with GPT-2's 50,257-token vocabulary it is 412 MB per 2048 tokens,
+     * and allocating it (and its gradient, and the softmax) fresh every step cost several times the head's matmuls
+     * in page faults (docs/BENCHMARKS.md). A small vocabulary fits in one chunk and takes the plain path.
+     */
+    public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, double gradScale) {
+        return lossAndBackward(idx, targets, plan, gradScale, LOGIT_CHUNK_ELEMENTS);
+    }
+
+    /** {@link #lossAndBackward(Tensor, Tensor, SubnetPlan, double)} with chunks of at most chunkElements logits. */
+    public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, double gradScale, long chunkElements) {
+        Tensor h = hidden(idx, plan);
+        h = h.view(-1, h.size(2)); // [N,C]
+        Tensor y = targets.view(-1);
+        long n = h.size(0), rows = chunkRows(chunkElements);
+        if (rows >= n) {
+            Tensor loss = torch.cross_entropy_loss(torch.linear(h, headWeight()), y);
+            (gradScale == 1.0 ? loss : loss.mul(s(gradScale))).backward();
+            return loss.item_double();
+        }
+        Tensor detached = h.detach().set_requires_grad(true);
+        Tensor w = headWeight();
+        double sum = 0;
+        for (long start = 0; start < n; start += rows) {
+            long len = Math.min(rows, n - start);
+            try (PointerScope chunk = new PointerScope()) {
+                Tensor lossSum = chunkLossSum(detached, w, y, start, len);
+                sum += lossSum.item_double();
+                lossSum.mul(s(gradScale / n)).backward();
+            }
+        }
+        h.backward(detached.grad(), new BoolOptional(), false, new TensorArrayRefOptional());
+        return sum / n;
+    }
+
+    /** Mean cross-entropy of the plan's network without building a graph (callers hold a NoGradGuard), chunked as above. */
+    public double meanLoss(Tensor idx, Tensor targets, SubnetPlan plan) {
+        return meanLoss(idx, targets, plan, LOGIT_CHUNK_ELEMENTS);
+    }
+
+    /** {@link #meanLoss(Tensor, Tensor, SubnetPlan)} with chunks of at most chunkElements logits. */
+    public double meanLoss(Tensor idx, Tensor targets, SubnetPlan plan, long chunkElements) {
+        Tensor h = hidden(idx, plan);
+        h = h.view(-1, h.size(2));
+        Tensor y = targets.view(-1), w = headWeight();
+        long n = h.size(0), rows = chunkRows(chunkElements);
+        double sum = 0;
+        for (long start = 0; start < n; start += rows) {
+            try (PointerScope chunk = new PointerScope()) {
+                sum += chunkLossSum(h, w, y, start, Math.min(rows, n - start)).item_double();
+            }
+        }
+        return sum / n;
+    }
+
+    /** Logit elements per chunk of the chunked head and loss: 16 MB of floats, below glibc's largest mmap threshold. */
+    public static final long LOGIT_CHUNK_ELEMENTS = 1L << 22;
+
+    private long chunkRows(long chunkElements) {
+        if (chunkElements < 1) throw new IllegalArgumentException("chunkElements must be >= 1, got " + chunkElements);
+        return Math.max(1, chunkElements / cfg.vocabSize());
+    }
+
+    /** Summed cross-entropy of rows [start, start+len) of hidden states h [N,C] through the head weight w [V,C]. */
+    private static Tensor chunkLossSum(Tensor h, Tensor w, Tensor y, long start, long len) {
+        Tensor logits = torch.linear(h.narrow(0, start, len), w); // [len,V]
+        return torch.cross_entropy_loss(logits, y.narrow(0, start, len), new TensorOptional(), REDUCTION_SUM, -100, 0.0);
+    }
+
+    /** at::Reduction::Sum. */
+    private static final long REDUCTION_SUM = 2;
+
     /** Logits [B,T,V] of the network that the plan executes. */
     public Tensor logits(Tensor idx, SubnetPlan plan) {
+        return torch.linear(hidden(idx, plan), headWeight()); // [B,T,V]
+    }
+
+    /** The LM head's weight [V,C]: the token embedding when tied. */
+    private Tensor headWeight() {
+        return cfg.tied() ? params.get("embed.tokens") : params.get("head.weight");
+    }
+
+    /** Final-normed hidden states [B,T,C] of the network that the plan executes. */
+    public Tensor hidden(Tensor idx, SubnetPlan plan) {
         if (plan.layers().size() != cfg.nLayer()) {
             throw new IllegalArgumentException("plan has " + plan.layers().size() + " layers, model has " + cfg.nLayer());
         }
@@ -160,8 +254,7 @@ public final class Transformer {
             x = x.add(attention(norm(x, p + "attn_norm"), p + "attn.", lp));
             x = x.add(mlp(norm(x, p + "mlp_norm"), p + "mlp.", lp));
         }
-        x = norm(x, "final_norm");
-        return torch.linear(x, cfg.tied() ? params.get("embed.tokens") : params.get("head.weight")); // [B,T,V]
+        return norm(x, "final_norm");
     }
 
     private Tensor attention(Tensor h, String p, LayerPlan lp) {

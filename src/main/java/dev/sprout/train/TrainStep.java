@@ -51,9 +51,7 @@ public final class TrainStep {
                 sampler.next(x, y);
                 Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
                 Tensor yi = Tensors.longTensor(y, model.device(), batch, context);
-                Tensor loss = model.loss(xi, yi, plan);
-                (accum == 1 ? loss : loss.div(new Scalar((double) accum))).backward();
-                lossSum += loss.item_double();
+                lossSum += model.lossAndBackward(xi, yi, plan, 1.0 / accum);
             }
             norm = clipGradients(clip);
             optimizer.step(lr, maskedSlices ? model.slices(plan) : java.util.Map.of());

@@ -222,8 +222,7 @@ public final class Trainer implements AutoCloseable {
             for (int k = 0; k < evalWindows.batches(b); k++) {
                 int rows = evalWindows.batch(k, b, x, y);
                 long[] xs = rows == b ? x : java.util.Arrays.copyOf(x, rows * t), ys = rows == b ? y : java.util.Arrays.copyOf(y, rows * t);
-                Tensor loss = model.loss(Tensors.longTensor(xs, device, rows, t), Tensors.longTensor(ys, device, rows, t), full);
-                sum += loss.item_double() * rows;
+                sum += model.meanLoss(Tensors.longTensor(xs, device, rows, t), Tensors.longTensor(ys, device, rows, t), full) * rows;
                 count += rows;
             }
         }

@@ -26,17 +26,17 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Subnetworks run as smaller matmuls, and mean exactly the masked dense computation they stand for. */
-class SubnetExecutionTest {
-    static final Device CPU = new Device("cpu");
+/** Subnetworks run as smaller matmuls, and mean exactly the masked dense computation they stand for. Its fixtures serve other tests. */
+public class SubnetExecutionTest {
+    public static final Device CPU = new Device("cpu");
 
-    static ModelConfig config(String family) {
+    public static ModelConfig config(String family) {
         var c = ConfigLoader.load(null, List.of("model.family=" + family, "model.n_layer=3", "model.n_head=4",
                 "model.n_kv_head=" + (family.equals("llama") ? 2 : 0), "model.d_model=32", "model.context=16"));
         return c.model().resolve(40);
     }
 
-    static Tensor tokens(int b, int t, int vocab, long seed) {
+    public static Tensor tokens(int b, int t, int vocab, long seed) {
         Random r = new Random(seed);
         long[] v = new long[b * t];
         for (int i = 0; i < v.length; i++) v[i] = r.nextInt(vocab);
@@ -44,7 +44,7 @@ class SubnetExecutionTest {
     }
 
     /** Layer 0 skipped, layer 1 with heads {1,3} and some neurons scaled, layer 2 full. */
-    static SubnetPlan partial(ModelConfig m) {
+    public static SubnetPlan partial(ModelConfig m) {
         int[] neurons = {0, 5, 6, 17, 40, 63, 100, m.ffDim() - 1};
         return new SubnetPlan(List.of(LayerPlan.SKIP, new LayerPlan(true, new int[]{1, 3}, neurons, 2.0, (double) m.ffDim() / neurons.length), LayerPlan.FULL));
     }
