@@ -62,7 +62,7 @@ class CompareCommandTest {
         CliRun.Outcome o = run("compare", "--config", a.toString(), "--config", e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
         assertEquals(0, o.code(), o.err());
         String md = Files.readString(out.resolve("report.md"));
-        assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
+        assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
         assertTrue(md.contains("sprout compare --config " + a + " --config " + e + " --out " + out + " --seeds 1,2 --report-only"), md);
         assertTrue(md.contains("rebuilt from existing run folders"), md);
         assertTrue(o.out().contains("| est | est |"), "the table goes to the console too: " + o.out());

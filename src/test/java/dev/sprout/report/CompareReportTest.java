@@ -47,9 +47,10 @@ class CompareReportTest {
 
     @Test
     void flopsToReachIsInterpolatedBetweenTheEvalsAroundTheTarget() throws IOException {
-        RunResult b = read("baseline", null, baseline(2.5, 2.2, 2.0), "baseline");
-        RunResult m = read("est", null, method(2.9, 2.4, 2.1, 1.9), "est");
+        RunResult b = read("baseline", null, baseline(2.5, 2.2, 2.0).headFlops(1e9), "baseline");
+        RunResult m = read("est", null, method(2.9, 2.4, 2.1, 1.9).headFlops(1e9), "est");
         CompareReport.Versus v = CompareReport.versus(m, b);
+        assertEquals(1.0 / 3.0, v.blockFlopsRatio(), 1e-12, "blocks: (2e9 - 1e9 head) / (4e9 - 1e9 head)");
         assertEquals(2.0, v.target());
         // 2.1 at 1.5e9 FLOPs / 2.4 s, then 1.9 at 2.0e9 / 3.2 s: 2.0 lies half way
         assertNotNull(v.reach());
@@ -68,8 +69,8 @@ class CompareReportTest {
 
         CompareReport report = new CompareReport(List.of("baseline", "est"), List.of(), table(new RunResult[] {b}, new RunResult[] {m}));
         String md = report.markdown(new CompareReport.Context("/data/x", "sprout compare --config baseline.yaml --config est.yaml --out o", false, true));
-        assertTrue(md.contains("| baseline | baseline | 40 | 10.24 | 2.0000 | 2.0000 | 1.000 | 1.000 | 1.000 | 1.000 |"), md);
-        assertTrue(md.contains("| est | est | 40 | 10.24 | 1.9000 | 2.5000 | 0.500 | 0.800 | 0.438 | 0.700 |"), md);
+        assertTrue(md.contains("| baseline | baseline | 40 | 10.24 | 2.0000 | 2.0000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |"), md);
+        assertTrue(md.contains("| est | est | 40 | 10.24 | 1.9000 | 2.5000 | 0.500 | 0.333 | 0.800 | 0.438 | 0.700 |"), md);
         assertTrue(md.contains("`/data/x`"), md);
         assertTrue(md.contains("sprout compare --config baseline.yaml --config est.yaml --out o"), md);
         assertTrue(md.contains("1 → 2 @ 15, 2 → 3 @ 30"), md);
@@ -107,7 +108,7 @@ class CompareReportTest {
         assertTrue(Double.isNaN(v.baselineValAtEqualFlops()), "5e9 FLOPs lies past the baseline's curve");
         CompareReport report = new CompareReport(List.of("baseline", "slow"), List.of(), table(new RunResult[] {b}, new RunResult[] {n}));
         String md = report.markdown(new CompareReport.Context("d", "c", false, false));
-        assertTrue(md.contains("| slow | pld | 40 | 10.24 | 2.1000 | n/a | 1.250 | 1.000 | not reached (best 2.0500 at 0.500) | not reached (best at 0.500) |"), md);
+        assertTrue(md.contains("| slow | pld | 40 | 10.24 | 2.1000 | n/a | 1.250 | 1.250 | 1.000 | not reached (best 2.0500 at 0.500) | not reached (best at 0.500) |"), md);
         assertTrue(md.contains("not reached (best 2.0500 at step 20)"), md);
         assertFalse(md.contains("## Plots"), "no plots section when the plots were not drawn");
     }
@@ -131,7 +132,7 @@ class CompareReportTest {
         assertEquals(2.55, est.baselineValAtEqualFlops().mean(), 1e-12, "2.5 (seed 1) and 2.6 (seed 2) at 2e9 FLOPs");
         assertEquals(2.1, report.baselineTarget().mean(), 1e-12);
         String md = report.markdown(new CompareReport.Context("d", "c", false, true));
-        assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
+        assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
         assertTrue(md.contains("- Seeds: 1, 2 ("), md);
         assertTrue(md.contains("mean over its seeds"), md);
 

@@ -16,6 +16,7 @@ final class SyntheticRun {
     private long seed = 1337;
     private long maxSteps = -1;
     private boolean summary = true;
+    private double headFlops = 0;
     private Boolean complete;
 
     static SyntheticRun of(String method) {
@@ -58,6 +59,12 @@ final class SyntheticRun {
         return eval(step, flops, wallS, valLoss, null);
     }
 
+    /** The LM head's share of the total FLOPs in summary.json's flops_by_module; the rest is split over the blocks' modules. */
+    SyntheticRun headFlops(double flops) {
+        headFlops = flops;
+        return this;
+    }
+
     SyntheticRun eval(long step, double flops, double wallS, double valLoss, String stage) {
         step(step, flops, wallS, stage);
         rows.get(rows.size() - 1).put("val_loss", valLoss);
@@ -83,6 +90,8 @@ final class SyntheticRun {
             s.put("steps", steps).put("tokens", last.get("tokens").asLong()).put("flops", last.get("flops").asDouble())
                     .put("wall_s", last.get("wall_s").asDouble()).put("params", 1000).put("method", method)
                     .put("complete", complete != null ? complete : steps >= max).put("tokens_per_param", last.get("tokens").asLong() / 1000.0);
+            double blocks = last.get("flops").asDouble() - headFlops;
+            s.putObject("flops_by_module").put("attn_proj", 0.25 * blocks).put("attn_scores", 0.25 * blocks).put("mlp", 0.5 * blocks).put("head", headFlops);
             Files.writeString(dir.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
         }
         return dir;
