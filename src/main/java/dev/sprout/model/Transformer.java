@@ -162,12 +162,15 @@ public final class Transformer {
      * in page faults (docs/BENCHMARKS.md). A small vocabulary fits in one chunk and takes the plain path.
      */
     public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, double gradScale) {
-        return lossAndBackward(idx, targets, plan, gradScale, LOGIT_CHUNK_ELEMENTS);
+        return lossAndBackward(idx, targets, plan, null, gradScale, LOGIT_CHUNK_ELEMENTS);
     }
 
-    /** {@link #lossAndBackward(Tensor, Tensor, SubnetPlan, double)} with chunks of at most chunkElements logits. */
-    public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, double gradScale, long chunkElements) {
-        Tensor h = hidden(idx, plan);
+    /**
+     * {@link #lossAndBackward(Tensor, Tensor, SubnetPlan, double)} with chunks of at most chunkElements logits, and
+     * with the partly-run parameters' slices taken from {@code leaves} when given (see {@link #hidden(Tensor, SubnetPlan, SliceLeaves)}).
+     */
+    public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, SliceLeaves leaves, double gradScale, long chunkElements) {
+        Tensor h = hidden(idx, plan, leaves);
         h = h.view(-1, h.size(2)); // [N,C]
         Tensor y = targets.view(-1);
         long n = h.size(0), rows = chunkRows(chunkElements);
@@ -240,6 +243,15 @@ public final class Transformer {
 
     /** Final-normed hidden states [B,T,C] of the network that the plan executes. */
     public Tensor hidden(Tensor idx, SubnetPlan plan) {
+        return hidden(idx, plan, null);
+    }
+
+    /**
+     * Final-normed hidden states [B,T,C] of the network that the plan executes. With {@code leaves}, the partly-run
+     * parameters' slices come from (and send their gradients to) those leaves; without, from index_select on the
+     * parameters, whose gradients are then full-size and zero outside the slices.
+     */
+    public Tensor hidden(Tensor idx, SubnetPlan plan, SliceLeaves leaves) {
         if (plan.layers().size() != cfg.nLayer()) {
             throw new IllegalArgumentException("plan has " + plan.layers().size() + " layers, model has " + cfg.nLayer());
         }
@@ -251,13 +263,13 @@ public final class Transformer {
             LayerPlan lp = plan.layers().get(l);
             if (!lp.active()) continue; // identity on the residual stream: the block's parameters get no gradient
             String p = "blocks." + l + ".";
-            x = x.add(attention(norm(x, p + "attn_norm"), p + "attn.", lp));
-            x = x.add(mlp(norm(x, p + "mlp_norm"), p + "mlp.", lp));
+            x = x.add(attention(norm(x, p + "attn_norm"), p + "attn.", lp, leaves));
+            x = x.add(mlp(norm(x, p + "mlp_norm"), p + "mlp.", lp, leaves));
         }
         return norm(x, "final_norm");
     }
 
-    private Tensor attention(Tensor h, String p, LayerPlan lp) {
+    private Tensor attention(Tensor h, String p, LayerPlan lp, SliceLeaves leaves) {
         long b = h.size(0), t = h.size(1);
         int nh = cfg.nHead(), g = cfg.kvHeads(), d = cfg.headDim(), perGroup = nh / g;
         int[] heads = lp.heads() != null && lp.heads().length == nh ? null : lp.heads(); // all heads listed = the full path
@@ -271,9 +283,9 @@ public final class Transformer {
             kvRows = Tensors.intIndex(blockRows(groups, d), device);
         }
         int hq = heads == null ? nh : heads.length, hk = groups == null ? g : groups.length;
-        Tensor q = proj(h, p + "q", qRows).view(b, t, hq, d).transpose(1, 2); // [B,hq,T,D]
-        Tensor k = proj(h, p + "k", kvRows).view(b, t, hk, d).transpose(1, 2); // [B,hk,T,D]
-        Tensor v = proj(h, p + "v", kvRows).view(b, t, hk, d).transpose(1, 2);
+        Tensor q = proj(h, p + "q", qRows, leaves).view(b, t, hq, d).transpose(1, 2); // [B,hq,T,D]
+        Tensor k = proj(h, p + "k", kvRows, leaves).view(b, t, hk, d).transpose(1, 2); // [B,hk,T,D]
+        Tensor v = proj(h, p + "v", kvRows, leaves).view(b, t, hk, d).transpose(1, 2);
         if (cfg.isLlama()) {
             q = rope(q, t);
             k = rope(k, t);
@@ -290,27 +302,27 @@ public final class Transformer {
         }
         Tensor y = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
         y = y.transpose(1, 2).reshape(b, t, (long) hq * d); // [B,T,hq*D]
-        return outProj(y, p + "o", qRows, lp.attnScale());
+        return outProj(y, p + "o", qRows, lp.attnScale(), leaves);
     }
 
-    private Tensor mlp(Tensor h, String p, LayerPlan lp) {
+    private Tensor mlp(Tensor h, String p, LayerPlan lp, SliceLeaves leaves) {
         boolean all = lp.neurons() == null || lp.neurons().length == cfg.ffDim();
         Tensor rows = all ? null : Tensors.intIndex(lp.neurons(), device);
         Tensor a;
         if (cfg.isLlama()) {
-            a = torch.silu(proj(h, p + "gate", rows)).mul(proj(h, p + "up", rows)); // SwiGLU [B,T,F']
+            a = torch.silu(proj(h, p + "gate", rows, leaves)).mul(proj(h, p + "up", rows, leaves)); // SwiGLU [B,T,F']
         } else {
-            a = torch.gelu(proj(h, p + "up", rows), "tanh"); // [B,T,F']
+            a = torch.gelu(proj(h, p + "up", rows, leaves), "tanh"); // [B,T,F']
         }
-        return outProj(a, p + "down", rows, lp.mlpScale());
+        return outProj(a, p + "down", rows, lp.mlpScale(), leaves);
     }
 
     /** x @ W[rows]^T + b[rows]: an input projection restricted to some output rows (null = all). */
-    private Tensor proj(Tensor x, String name, Tensor rows) {
+    private Tensor proj(Tensor x, String name, Tensor rows, SliceLeaves leaves) {
         Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
         if (rows != null) {
-            w = torch.index_select(w, 0, rows);
-            if (bias != null) bias = torch.index_select(bias, 0, rows);
+            w = slice(name + ".weight", w, 0, rows, leaves);
+            if (bias != null) bias = slice(name + ".bias", bias, 0, rows, leaves);
         }
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
     }
@@ -319,11 +331,16 @@ public final class Transformer {
      * scale * (x @ W[:,cols]^T) + b: an output projection restricted to some input columns (null = all). The scale is
      * folded into the gathered weight, which is smaller than the activations, so the matmul and bias stay one fused op.
      */
-    private Tensor outProj(Tensor x, String name, Tensor cols, double scale) {
+    private Tensor outProj(Tensor x, String name, Tensor cols, double scale, SliceLeaves leaves) {
         Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
-        if (cols != null) w = torch.index_select(w, 1, cols);
+        if (cols != null) w = slice(name + ".weight", w, 1, cols, leaves);
         if (scale != 1.0) w = w.mul(s(scale));
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+    }
+
+    /** The rows (axis 0) or columns (axis 1) {@code index} of a parameter: a leaf of {@code leaves}, or an index_select in the graph. */
+    private static Tensor slice(String name, Tensor param, int axis, Tensor index, SliceLeaves leaves) {
+        return leaves == null ? torch.index_select(param, axis, index) : leaves.leaf(name, param, axis, index);
     }
 
     private Tensor norm(Tensor x, String name) {

@@ -83,16 +83,26 @@ public final class AdamW {
      * gradient elsewhere is ignored); others with a gradient are updated whole.
      */
     public void step(double lr, Map<String, Slice> slices) {
+        step(lr, slices, Map.of());
+    }
+
+    /**
+     * One update with learning rate lr. A parameter listed in {@code slices} has only that slice updated: with the
+     * slice's own gradient from {@code sliceGrads} when given there (shaped like the slice, rows or columns in the
+     * slice's order), else with that slice of the parameter's gradient. Others with a gradient are updated whole.
+     */
+    public void step(double lr, Map<String, Slice> slices, Map<String, Tensor> sliceGrads) {
         int trainingThreads = torch.get_num_threads();
         boolean fewerThreads = cfg.threads() > 0 && cfg.threads() < trainingThreads && onCpu();
         if (fewerThreads) torch.set_num_threads(cfg.threads());
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : states.entrySet()) {
                 State st = e.getValue();
-                Tensor g = st.param.grad();
-                if (!g.defined()) continue;
-                double wd = st.decay ? cfg.weightDecay() : 0.0;
                 Slice slice = slices.get(e.getKey());
+                Tensor sliceGrad = slice == null ? null : sliceGrads.get(e.getKey());
+                Tensor g = st.param.grad();
+                if (sliceGrad == null && !g.defined()) continue;
+                double wd = st.decay ? cfg.weightDecay() : 0.0;
                 if (slice == null) {
                     for (int i = 0; i < st.steps.length; i++) st.steps[i]++;
                     long t = st.uniformStep();
@@ -112,7 +122,11 @@ public final class AdamW {
                     Tensor ix = Tensors.intIndex(idx, st.param.device());
                     int a = slice.axis();
                     Tensor p = st.param.index_select(a, ix), m = st.m.index_select(a, ix), v = st.v.index_select(a, ix);
-                    updatePerSlice(p, g.index_select(a, ix), m, v, lr, wd, counts, a);
+                    if (sliceGrad != null && !java.util.Arrays.equals(sliceGrad.sizes().vec().get(), p.sizes().vec().get())) {
+                        throw new IllegalArgumentException(e.getKey() + ": slice gradient " + java.util.Arrays.toString(sliceGrad.sizes().vec().get())
+                                + " does not match the slice " + java.util.Arrays.toString(p.sizes().vec().get()));
+                    }
+                    updatePerSlice(p, sliceGrad != null ? sliceGrad : g.index_select(a, ix), m, v, lr, wd, counts, a);
                     st.param.index_copy_(a, ix, p);
                     st.m.index_copy_(a, ix, m);
                     st.v.index_copy_(a, ix, v);

@@ -5,8 +5,11 @@ import dev.sprout.model.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetPlan;
+import dev.sprout.model.SliceLeaves;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
@@ -47,22 +50,28 @@ public final class TrainStep {
     public Result run(SubnetPlan plan, double lr, BatchSampler sampler) {
         double lossSum = 0, norm;
         try (PointerScope scope = new PointerScope()) {
+            // masked: sampled heads and neurons run from gathered leaves, so only their slices get gradients
+            SliceLeaves leaves = maskedSlices ? new SliceLeaves() : null;
             for (int micro = 0; micro < accum; micro++) {
                 sampler.next(x, y);
                 Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
                 Tensor yi = Tensors.longTensor(y, model.device(), batch, context);
-                lossSum += model.lossAndBackward(xi, yi, plan, 1.0 / accum);
+                lossSum += model.lossAndBackward(xi, yi, plan, leaves, 1.0 / accum, Transformer.LOGIT_CHUNK_ELEMENTS);
             }
-            norm = clipGradients(clip);
-            optimizer.step(lr, maskedSlices ? model.slices(plan) : java.util.Map.of());
+            Map<String, Tensor> sliceGrads = leaves == null ? Map.of() : leaves.grads();
+            norm = clipGradients(clip, sliceGrads.values());
+            optimizer.step(lr, maskedSlices ? model.slices(plan) : Map.of(), sliceGrads);
             optimizer.zeroGrad();
         }
         return new Result(lossSum / accum, norm);
     }
 
-    /** Scales all gradients so their global L2 norm is at most maxNorm (0 = off); returns the norm before clipping. */
-    private double clipGradients(double maxNorm) {
-        List<Tensor> grads = new ArrayList<>();
+    /**
+     * Scales all gradients (the parameters' and the slice leaves') so their global L2 norm is at most maxNorm (0 = off);
+     * returns the norm before clipping.
+     */
+    private double clipGradients(double maxNorm, Collection<Tensor> sliceGrads) {
+        List<Tensor> grads = new ArrayList<>(sliceGrads);
         for (Tensor p : model.parameters().values()) {
             Tensor g = p.grad();
             if (g.defined()) grads.add(g);

@@ -35,7 +35,7 @@ class ChunkedLossTest {
             Map<String, float[]> refGrads = grads(model);
             clearGrads(model);
 
-            double loss = model.lossAndBackward(x, y, plan, scale, chunkElements);
+            double loss = model.lossAndBackward(x, y, plan, null, scale, chunkElements);
             assertEquals(refLoss, loss, 1e-6 * Math.abs(refLoss), "loss");
             Map<String, float[]> got = grads(model);
             assertEquals(refGrads.keySet(), got.keySet(), "the same parameters get gradients (skipped blocks none)");

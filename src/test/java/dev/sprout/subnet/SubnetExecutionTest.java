@@ -1,5 +1,6 @@
 package dev.sprout.subnet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.OptimConfig;
 import dev.sprout.model.ModelConfig;
+import dev.sprout.model.SliceLeaves;
 import dev.sprout.model.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
@@ -174,6 +176,46 @@ public class SubnetExecutionTest {
                     assertEquals(steps0.get(name)[k] + (ran ? 1 : 0), st.steps[k], name + " counter " + k);
                 }
                 if (!skipped) assertFalse(Arrays.equals(p0.get(name), p1.get(name)), name + " moved");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama"})
+    void sliceLeavesGiveTheSameMaskedUpdateWithoutFullSizeGradients(String family) {
+        ModelConfig m = config(family);
+        Transformer viaGraph = new Transformer(m, CPU, 9), viaLeaves = new Transformer(m, CPU, 9);
+        OptimConfig oc = new OptimConfig(1e-2, 0, 0, "constant", 0.9, 0.99, 1e-8, 0.1, 0, 1);
+        AdamW optGraph = new AdamW(viaGraph.parameters(), viaGraph.sliceAxes(), oc), optLeaves = new AdamW(viaLeaves.parameters(), viaLeaves.sliceAxes(), oc);
+        SubnetPlan plan = partial(m);
+        try (PointerScope s = new PointerScope()) {
+            for (int step = 0; step < 3; step++) { // full, then the partial plan twice, so per-slice counters differ
+                SubnetPlan p = step == 0 ? SubnetPlan.full(m.nLayer()) : plan;
+                Tensor x = tokens(2, 16, 40, 30 + step), y = tokens(2, 16, 40, 40 + step);
+                viaGraph.loss(x, y, p).backward();
+                optGraph.step(1e-2, viaGraph.slices(p));
+                optGraph.zeroGrad();
+
+                SliceLeaves leaves = new SliceLeaves();
+                viaLeaves.lossAndBackward(x, y, p, leaves, 0.5, Transformer.LOGIT_CHUNK_ELEMENTS); // two micro-batches of the same batch
+                viaLeaves.lossAndBackward(x, y, p, leaves, 0.5, Transformer.LOGIT_CHUNK_ELEMENTS);
+                Map<String, Slice> slices = viaLeaves.slices(p);
+                for (String name : slices.keySet()) {
+                    assertFalse(viaLeaves.param(name).grad().defined(), name + ": no full-size gradient for a partly-run parameter");
+                }
+                assertEquals(slices.keySet(), leaves.grads().keySet(), "one slice gradient per partly-run parameter");
+                optLeaves.step(1e-2, slices, leaves.grads());
+                optLeaves.zeroGrad();
+            }
+            for (String name : viaGraph.parameters().keySet()) {
+                AdamW.State a = optGraph.states().get(name), b = optLeaves.states().get(name);
+                assertArrayEquals(a.steps, b.steps, name + " counters");
+                for (int which = 0; which < 3; which++) {
+                    float[] fa = Tensors.toFloats(which == 0 ? a.param : which == 1 ? a.m : a.v), fb = Tensors.toFloats(which == 0 ? b.param : which == 1 ? b.m : b.v);
+                    for (int i = 0; i < fa.length; i++) {
+                        assertEquals(fa[i], fb[i], 1e-6f * Math.max(1f, Math.abs(fa[i])), name + "[" + i + "] " + (which == 0 ? "weight" : which == 1 ? "m" : "v"));
+                    }
+                }
             }
         }
     }
