@@ -154,20 +154,16 @@ public final class Transformer {
      * Runs the forward and backward pass of the plan's network on idx [B,T] against targets [B,T] and returns the
      * mean cross-entropy; gradients of (gradScale times the mean loss) accumulate into the parameters.
      *
-     * <p>The LM head and the loss run over chunks of at most {@link #LOGIT_CHUNK_ELEMENTS} logits: the hidden states
+     * <p>The LM head and the loss run over chunks of at most {@code chunkElements} logits: the hidden states
      * are detached, each chunk's head and loss are differentiated on their own (the head weight's gradient
      * accumulates chunk by chunk), and the hidden states' summed gradient is then sent back through the blocks. So
      * the [B*T, V] logit tensor never exists: with GPT-2's 50,257-token vocabulary it is 412 MB per 2048 tokens,
      * and allocating it (and its gradient, and the softmax) fresh every step cost several times the head's matmuls
      * in page faults (docs/BENCHMARKS.md). A small vocabulary fits in one chunk and takes the plain path.
-     */
-    public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, double gradScale) {
-        return lossAndBackward(idx, targets, plan, null, gradScale, LOGIT_CHUNK_ELEMENTS);
-    }
-
-    /**
-     * {@link #lossAndBackward(Tensor, Tensor, SubnetPlan, double)} with chunks of at most chunkElements logits, and
-     * with the partly-run parameters' slices taken from {@code leaves} when given (see {@link #hidden(Tensor, SubnetPlan, SliceLeaves)}).
+     *
+     * @param leaves        where the partly-run parameters' slices come from, or null for in-graph gathers
+     *                      (see {@link #hidden(Tensor, SubnetPlan, SliceLeaves)})
+     * @param chunkElements at most this many logits per chunk (normally {@link #LOGIT_CHUNK_ELEMENTS})
      */
     public double lossAndBackward(Tensor idx, Tensor targets, SubnetPlan plan, SliceLeaves leaves, double gradScale, long chunkElements) {
         Tensor h = hidden(idx, plan, leaves);

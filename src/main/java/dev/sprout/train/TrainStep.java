@@ -1,11 +1,11 @@
 package dev.sprout.train;
 
 import dev.sprout.data.BatchSampler;
+import dev.sprout.model.SliceLeaves;
 import dev.sprout.model.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetPlan;
-import dev.sprout.model.SliceLeaves;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
