@@ -3,8 +3,9 @@ package dev.sprout.config;
 import java.util.Set;
 
 /** The `method:` section: which training method chooses each step's subnetwork, and each method's settings. */
-public record MethodConfig(String name, String optimizerSlices, Est est, Raptr raptr, Pld pld, StochasticDepth stochasticDepth) {
-    public static final Set<String> NAMES = Set.of("baseline", "est", "raptr", "pld", "stochastic_depth");
+public record MethodConfig(String name, String optimizerSlices, Est est, Raptr raptr, Pld pld, StochasticDepth stochasticDepth,
+                           Incremental incremental, Stacking stacking) {
+    public static final Set<String> NAMES = Set.of("baseline", "est", "raptr", "pld", "stochastic_depth", "incremental", "stacking");
     public static final Set<String> SCALES = Set.of("inverse-keep", "none");
 
     /** EST's three-stage schedule. */
@@ -51,6 +52,29 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
         }
     }
 
+    /** Incremental layer-wise training (arXiv 2411.18700): S stages adding blocks, then continual training. */
+    public record Incremental(int stages, boolean freeze, String gradients, double incrementalFraction) {
+        public static final Set<String> GRADIENTS = Set.of("through-frozen", "cut");
+
+        void validate() {
+            if (stages < 1) throw new ConfigException("method.incremental.stages: must be >= 1, got " + stages);
+            Check.oneOf("method.incremental.gradients", gradients, GRADIENTS);
+            if (!(incrementalFraction > 0 && incrementalFraction <= 1)) {
+                throw new ConfigException("method.incremental.incremental_fraction: must be in (0, 1], got " + incrementalFraction);
+            }
+        }
+    }
+
+    /** Progressive or gradual stacking: the model grows through a list of depths, new blocks copied from the top. */
+    public record Stacking(String depths, String optimizerState, boolean zeroInit) {
+        void validate() {
+            if (!depths.matches("\\d+(-\\d+)*")) {
+                throw new ConfigException("method.stacking.depths: expected depths joined by '-', e.g. \"2-4-8\"; got '" + depths + "'");
+            }
+            Check.oneOf("method.stacking.optimizer_state", optimizerState, Set.of("copy", "reset"));
+        }
+    }
+
     public void validate() {
         Check.oneOf("method.name", name, NAMES);
         Check.oneOf("method.optimizer_slices", optimizerSlices, Set.of("masked", "dense"));
@@ -58,6 +82,8 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
         raptr.validate();
         pld.validate();
         stochasticDepth.validate();
+        incremental.validate();
+        stacking.validate();
     }
 
     private static void fraction(String key, double v) {

@@ -16,6 +16,8 @@ public final class Methods {
             case "raptr" -> new Raptr(m.raptr(), layers, steps, cfg.seed());
             case "pld" -> new ProgressiveLayerDropping(m.pld(), layers, cfg.seed());
             case "stochastic_depth" -> new StochasticDepth(m.stochasticDepth(), layers, cfg.seed());
+            case "incremental" -> new Incremental(m.incremental(), layers, steps);
+            case "stacking" -> new Stacking(m.stacking(), layers, steps);
             default -> throw new ConfigException("method.name: unknown method '" + m.name() + "'");
         };
     }

@@ -15,6 +15,13 @@ public interface TrainingMethod {
     /** The plan for the optimizer step with 0-based index {@code step}. Must be a pure function of (state, step). */
     SubnetPlan plan(long step);
 
+    /**
+     * Growth events that take effect before step {@code step} runs (copying blocks, resetting optimizer state). Called
+     * once per step, before {@link #plan}; must depend on the step alone, so a resumed run replays exactly the events
+     * the interrupted run would have made.
+     */
+    default void beforeStep(long step, ModelSurgery surgery) {}
+
     /** A label for the schedule stage of this step (metrics rows carry it), or null for single-stage methods. */
     default String stage(long step) {
         return null;

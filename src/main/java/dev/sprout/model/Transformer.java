@@ -85,6 +85,19 @@ public final class Transformer {
         return Collections.unmodifiableMap(params);
     }
 
+    /** The names of block l's parameters, in parameter order. */
+    public java.util.List<String> blockParameters(int l) {
+        String prefix = "blocks." + l + ".";
+        return params.keySet().stream().filter(n -> n.startsWith(prefix)).toList();
+    }
+
+    /** Block dst's parameter that corresponds to block src's parameter {@code name}. */
+    public static String sameInBlock(String name, int src, int dst) {
+        String prefix = "blocks." + src + ".";
+        if (!name.startsWith(prefix)) throw new IllegalArgumentException(name + " is not a parameter of block " + src);
+        return "blocks." + dst + "." + name.substring(prefix.length());
+    }
+
     public Tensor param(String name) {
         Tensor t = params.get(name);
         if (t == null) throw new IllegalArgumentException("no parameter " + name);
@@ -112,14 +125,15 @@ public final class Transformer {
 
     /**
      * The slices of each parameter that a plan's forward pass reads, for parameters of which only part ran
-     * (sampled heads or neurons). Parameters of skipped blocks are absent: they get no gradient at all.
+     * (sampled heads or neurons). Parameters of blocks that the plan does not update (skipped, frozen, below the
+     * gradient floor) are absent: they get no gradient at all.
      */
     public Map<String, dev.sprout.optim.Slice> slices(SubnetPlan plan) {
         Map<String, dev.sprout.optim.Slice> out = new LinkedHashMap<>();
         int d = cfg.headDim(), perGroup = cfg.nHead() / cfg.kvHeads();
         for (int l = 0; l < cfg.nLayer(); l++) {
             LayerPlan lp = plan.layers().get(l);
-            if (!lp.active()) continue;
+            if (!plan.updates(l)) continue;
             String p = "blocks." + l + ".";
             if (lp.heads() != null && lp.heads().length < cfg.nHead()) {
                 int[] qRows = blockRows(lp.heads(), d);
@@ -256,16 +270,28 @@ public final class Transformer {
         Tensor x = torch.embedding(params.get("embed.tokens"), idx); // [B,T,C]
         if (!cfg.isLlama()) x = x.add(params.get("embed.positions").narrow(0, 0, t));
         for (int l = 0; l < cfg.nLayer(); l++) {
+            if (l > 0 && l == plan.gradientFloor()) x = x.detach(); // nothing below this block is differentiated
             LayerPlan lp = plan.layers().get(l);
             if (!lp.active()) continue; // identity on the residual stream: the block's parameters get no gradient
             String p = "blocks." + l + ".";
-            x = x.add(attention(norm(x, p + "attn_norm"), p + "attn.", lp, leaves));
-            x = x.add(mlp(norm(x, p + "mlp_norm"), p + "mlp.", lp, leaves));
+            boolean frozen = !plan.updates(l);
+            x = x.add(attention(norm(x, p + "attn_norm", frozen), p + "attn.", lp, frozen, leaves));
+            x = x.add(mlp(norm(x, p + "mlp_norm", frozen), p + "mlp.", lp, frozen, leaves));
         }
-        return norm(x, "final_norm");
+        if (plan.gradientFloor() == cfg.nLayer() && cfg.nLayer() > 0) x = x.detach();
+        return norm(x, "final_norm", false);
     }
 
-    private Tensor attention(Tensor h, String p, LayerPlan lp, SliceLeaves leaves) {
+    /**
+     * A parameter as a block reads it: a frozen block reads it detached, so autograd computes the activation
+     * gradients through the block (when something below needs them) but never the weight gradients.
+     */
+    private Tensor weight(String name, boolean frozen) {
+        Tensor t = params.get(name);
+        return t == null || !frozen ? t : t.detach();
+    }
+
+    private Tensor attention(Tensor h, String p, LayerPlan lp, boolean fz, SliceLeaves leaves) {
         long b = h.size(0), t = h.size(1);
         int nh = cfg.nHead(), g = cfg.kvHeads(), d = cfg.headDim(), perGroup = nh / g;
         int[] heads = lp.heads() != null && lp.heads().length == nh ? null : lp.heads(); // all heads listed = the full path
@@ -279,9 +305,9 @@ public final class Transformer {
             kvRows = Tensors.intIndex(blockRows(groups, d), device);
         }
         int hq = heads == null ? nh : heads.length, hk = groups == null ? g : groups.length;
-        Tensor q = proj(h, p + "q", qRows, leaves).view(b, t, hq, d).transpose(1, 2); // [B,hq,T,D]
-        Tensor k = proj(h, p + "k", kvRows, leaves).view(b, t, hk, d).transpose(1, 2); // [B,hk,T,D]
-        Tensor v = proj(h, p + "v", kvRows, leaves).view(b, t, hk, d).transpose(1, 2);
+        Tensor q = proj(h, p + "q", qRows, leaves, fz).view(b, t, hq, d).transpose(1, 2); // [B,hq,T,D]
+        Tensor k = proj(h, p + "k", kvRows, leaves, fz).view(b, t, hk, d).transpose(1, 2); // [B,hk,T,D]
+        Tensor v = proj(h, p + "v", kvRows, leaves, fz).view(b, t, hk, d).transpose(1, 2);
         if (cfg.isLlama()) {
             q = rope(q, t);
             k = rope(k, t);
@@ -298,27 +324,28 @@ public final class Transformer {
         }
         Tensor y = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
         y = y.transpose(1, 2).reshape(b, t, (long) hq * d); // [B,T,hq*D]
-        return outProj(y, p + "o", qRows, lp.attnScale(), leaves);
+        return outProj(y, p + "o", qRows, lp.attnScale(), leaves, fz);
     }
 
-    private Tensor mlp(Tensor h, String p, LayerPlan lp, SliceLeaves leaves) {
+    private Tensor mlp(Tensor h, String p, LayerPlan lp, boolean fz, SliceLeaves leaves) {
         boolean all = lp.neurons() == null || lp.neurons().length == cfg.ffDim();
         Tensor rows = all ? null : Tensors.intIndex(lp.neurons(), device);
         Tensor a;
         if (cfg.isLlama()) {
-            a = torch.silu(proj(h, p + "gate", rows, leaves)).mul(proj(h, p + "up", rows, leaves)); // SwiGLU [B,T,F']
+            a = torch.silu(proj(h, p + "gate", rows, leaves, fz)).mul(proj(h, p + "up", rows, leaves, fz)); // SwiGLU [B,T,F']
         } else {
-            a = torch.gelu(proj(h, p + "up", rows, leaves), "tanh"); // [B,T,F']
+            a = torch.gelu(proj(h, p + "up", rows, leaves, fz), "tanh"); // [B,T,F']
         }
-        return outProj(a, p + "down", rows, lp.mlpScale(), leaves);
+        return outProj(a, p + "down", rows, lp.mlpScale(), leaves, fz);
     }
 
     /** x @ W[rows]^T + b[rows]: an input projection restricted to some output rows (null = all). */
-    private Tensor proj(Tensor x, String name, Tensor rows, SliceLeaves leaves) {
-        Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
+    private Tensor proj(Tensor x, String name, Tensor rows, SliceLeaves leaves, boolean frozen) {
+        Tensor w = weight(name + ".weight", frozen), bias = weight(name + ".bias", frozen);
+        SliceLeaves from = frozen ? null : leaves; // a frozen block's slices need no gradient of their own
         if (rows != null) {
-            w = slice(name + ".weight", w, 0, rows, leaves);
-            if (bias != null) bias = slice(name + ".bias", bias, 0, rows, leaves);
+            w = slice(name + ".weight", w, 0, rows, from);
+            if (bias != null) bias = slice(name + ".bias", bias, 0, rows, from);
         }
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
     }
@@ -327,9 +354,9 @@ public final class Transformer {
      * scale * (x @ W[:,cols]^T) + b: an output projection restricted to some input columns (null = all). The scale is
      * folded into the gathered weight, which is smaller than the activations, so the matmul and bias stay one fused op.
      */
-    private Tensor outProj(Tensor x, String name, Tensor cols, double scale, SliceLeaves leaves) {
-        Tensor w = params.get(name + ".weight"), bias = params.get(name + ".bias");
-        if (cols != null) w = slice(name + ".weight", w, 1, cols, leaves);
+    private Tensor outProj(Tensor x, String name, Tensor cols, double scale, SliceLeaves leaves, boolean frozen) {
+        Tensor w = weight(name + ".weight", frozen), bias = weight(name + ".bias", frozen);
+        if (cols != null) w = slice(name + ".weight", w, 1, cols, frozen ? null : leaves);
         if (scale != 1.0) w = w.mul(s(scale));
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
     }
@@ -339,11 +366,11 @@ public final class Transformer {
         return leaves == null ? torch.index_select(param, axis, index) : leaves.leaf(name, param, axis, index);
     }
 
-    private Tensor norm(Tensor x, String name) {
+    private Tensor norm(Tensor x, String name, boolean frozen) {
         long[] shape = {cfg.dModel()};
-        Tensor w = params.get(name + ".weight");
+        Tensor w = weight(name + ".weight", frozen);
         if (cfg.isLlama()) return torch.rms_norm(x, shape, new TensorOptional(w), new DoubleOptional(cfg.normEps()));
-        return torch.layer_norm(x, shape, new TensorOptional(w), new TensorOptional(params.get(name + ".bias")), cfg.normEps(), false);
+        return torch.layer_norm(x, shape, new TensorOptional(w), new TensorOptional(weight(name + ".bias", frozen)), cfg.normEps(), false);
     }
 
     /** Rotary position embedding, rotate-half convention: x*cos + rotate_half(x)*sin over [B,H,T,D]. */

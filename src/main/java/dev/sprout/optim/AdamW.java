@@ -166,6 +166,17 @@ public final class AdamW {
         }
     }
 
+    /** Copies one parameter's moments and step counters onto another of the same shape (a copied block's). */
+    public void copyState(String src, String dst) {
+        State from = states.get(src), to = states.get(dst);
+        if (from == null || to == null) throw new IllegalArgumentException("no optimizer state for " + (from == null ? src : dst));
+        try (NoGradGuard ng = new NoGradGuard()) {
+            to.m.copy_(from.m);
+            to.v.copy_(from.v);
+        }
+        System.arraycopy(from.steps, 0, to.steps, 0, to.steps.length);
+    }
+
     /**
      * The AdamW update of one tensor (or a view of one): decoupled decay, moment updates, bias-corrected step.
      * Must run under NoGradGuard.

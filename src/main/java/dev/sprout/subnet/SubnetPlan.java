@@ -7,14 +7,26 @@ import java.util.List;
 
 /**
  * What one optimizer step executes: which blocks run, which attention heads and MLP neurons run inside
- * each block, and the scales applied to their outputs. The forward pass reads nothing else, so every
- * subnetwork method (EST, RaPTr, layer dropping, growth) is a way of producing plans.
+ * each block, the scales applied to their outputs, which running blocks are frozen, and where gradients stop.
+ * The forward pass reads nothing else, so every subnetwork and growth method (EST, RaPTr, layer dropping,
+ * incremental training, stacking) is a way of producing plans.
  *
- * @param layers one entry per block of the full model, bottom first
+ * @param layers        one entry per block of the full model, bottom first
+ * @param gradientFloor the residual stream is cut from the graph at the input of this block (0: gradients reach
+ *                      the embeddings; n_layer: only the final norm and head get gradients). Blocks below it run
+ *                      forward only, so their backward costs nothing (incremental training's cost model).
  */
-public record SubnetPlan(List<LayerPlan> layers) {
+public record SubnetPlan(List<LayerPlan> layers, int gradientFloor) {
     public SubnetPlan {
         layers = List.copyOf(layers);
+        if (gradientFloor < 0 || gradientFloor > layers.size()) {
+            throw new IllegalArgumentException("gradientFloor " + gradientFloor + " outside [0, " + layers.size() + "]");
+        }
+    }
+
+    /** A plan whose gradients flow all the way down to the embeddings. */
+    public SubnetPlan(List<LayerPlan> layers) {
+        this(layers, 0);
     }
 
     /**
@@ -25,13 +37,26 @@ public record SubnetPlan(List<LayerPlan> layers) {
      * @param neurons   sorted MLP inner-neuron indices that run, or null for all neurons
      * @param attnScale multiplier on the attention branch's output (before its bias)
      * @param mlpScale  multiplier on the MLP branch's output (before its bias)
+     * @param frozen    the block runs but its parameters get no gradient and no update (activation gradients
+     *                  still flow through it to the blocks below, unless the gradient floor cuts them)
      */
-    public record LayerPlan(boolean active, int[] heads, int[] neurons, double attnScale, double mlpScale) {
-        public static final LayerPlan FULL = new LayerPlan(true, null, null, 1.0, 1.0);
-        public static final LayerPlan SKIP = new LayerPlan(false, null, null, 1.0, 1.0);
+    public record LayerPlan(boolean active, int[] heads, int[] neurons, double attnScale, double mlpScale, boolean frozen) {
+        public static final LayerPlan FULL = new LayerPlan(true, null, null, 1.0, 1.0, false);
+        public static final LayerPlan SKIP = new LayerPlan(false, null, null, 1.0, 1.0, false);
+        public static final LayerPlan FROZEN = new LayerPlan(true, null, null, 1.0, 1.0, true);
+
+        /** A trainable block. */
+        public LayerPlan(boolean active, int[] heads, int[] neurons, double attnScale, double mlpScale) {
+            this(active, heads, neurons, attnScale, mlpScale, false);
+        }
 
         public boolean isFull() {
-            return active && heads == null && neurons == null && attnScale == 1.0 && mlpScale == 1.0;
+            return active && !frozen && heads == null && neurons == null && attnScale == 1.0 && mlpScale == 1.0;
+        }
+
+        /** Whether the block's parameters receive gradients. */
+        public boolean trainable() {
+            return active && !frozen;
         }
 
         /** Number of heads that run out of {@code total}. */
@@ -45,20 +70,21 @@ public record SubnetPlan(List<LayerPlan> layers) {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof LayerPlan p && p.active == active && Arrays.equals(p.heads, heads)
+            return o instanceof LayerPlan p && p.active == active && p.frozen == frozen && Arrays.equals(p.heads, heads)
                     && Arrays.equals(p.neurons, neurons) && p.attnScale == attnScale && p.mlpScale == mlpScale;
         }
 
         @Override
         public int hashCode() {
-            return Boolean.hashCode(active) * 31 + Arrays.hashCode(heads) * 17 + Arrays.hashCode(neurons);
+            return Boolean.hashCode(active) * 31 + Boolean.hashCode(frozen) * 7 + Arrays.hashCode(heads) * 17 + Arrays.hashCode(neurons);
         }
 
         @Override
         public String toString() {
             if (!active) return "skip";
             if (isFull()) return "full";
-            return "heads=" + (heads == null ? "all" : Arrays.toString(heads)) + " neurons=" + (neurons == null ? "all" : neurons.length)
+            if (frozen && heads == null && neurons == null && attnScale == 1.0 && mlpScale == 1.0) return "frozen";
+            return (frozen ? "frozen " : "") + "heads=" + (heads == null ? "all" : Arrays.toString(heads)) + " neurons=" + (neurons == null ? "all" : neurons.length)
                     + " scales=" + attnScale + "/" + mlpScale;
         }
     }
@@ -76,7 +102,12 @@ public record SubnetPlan(List<LayerPlan> layers) {
     }
 
     public boolean isFull() {
-        return layers.stream().allMatch(LayerPlan::isFull);
+        return gradientFloor == 0 && layers.stream().allMatch(LayerPlan::isFull);
+    }
+
+    /** Whether block l's parameters get gradients: it runs, is not frozen, and lies at or above the gradient floor. */
+    public boolean updates(int l) {
+        return l >= gradientFloor && layers.get(l).trainable();
     }
 
     public int activeLayers() {

@@ -42,29 +42,67 @@ public final class FlopsAccountant {
 
     /** Forward FLOPs of the plan on {@code sequences} sequences of {@code t} tokens. */
     public Breakdown forward(SubnetPlan plan, long sequences, int t) {
-        double c = cfg.dModel(), d = cfg.headDim(), tokens = (double) sequences * t;
-        int perGroup = cfg.nHead() / cfg.kvHeads();
-        double proj = 0, scores = 0, mlp = 0;
-        for (LayerPlan lp : plan.layers()) {
-            if (!lp.active()) continue;
-            int h = lp.headCount(cfg.nHead());
-            int g = cfg.kvHeads();
-            if (lp.heads() != null) {
-                TreeSet<Integer> groups = new TreeSet<>();
-                for (int head : lp.heads()) groups.add(head / perGroup);
-                g = groups.size();
-            }
-            int f = lp.neuronCount(cfg.ffDim());
-            proj += 2 * c * (h * d) + 4 * c * (g * d) + 2 * (h * d) * c;
-            scores += 4.0 * t * (h * d);
-            mlp += (cfg.isLlama() ? 6 : 4) * c * f;
-        }
-        double head = 2 * c * cfg.vocabSize();
-        return new Breakdown(proj * tokens, scores * tokens, mlp * tokens, head * tokens);
+        Breakdown blocks = Breakdown.ZERO;
+        for (int l = 0; l < plan.layers().size(); l++) blocks = blocks.plus(blockForward(plan.layers().get(l), sequences, t));
+        return blocks.plus(headForward(sequences, t));
     }
 
-    /** Forward plus backward FLOPs of one training pass of the plan. */
+    /**
+     * Forward plus backward FLOPs of one training pass of the plan. Backward splits into activation gradients and
+     * weight gradients, {@code bwdOverFwd / 2} times forward each for every matmul with a weight; the attention
+     * scores have no weights, so their whole backward is activation gradients. A block the plan updates pays both;
+     * a frozen block above the gradient floor passes activation gradients down but computes no weight gradients;
+     * a block below the floor runs forward only. The head is always trained.
+     */
     public Breakdown train(SubnetPlan plan, long sequences, int t) {
-        return forward(plan, sequences, t).times(1 + bwdOverFwd);
+        Breakdown total = headForward(sequences, t).times(1 + bwdOverFwd);
+        for (int l = 0; l < plan.layers().size(); l++) {
+            Breakdown fwd = blockForward(plan.layers().get(l), sequences, t);
+            if (plan.updates(l)) {
+                total = total.plus(fwd.times(1 + bwdOverFwd));
+            } else if (l >= plan.gradientFloor()) {
+                double half = 1 + bwdOverFwd / 2;
+                total = total.plus(new Breakdown(fwd.attnProj() * half, fwd.attnScores() * (1 + bwdOverFwd), fwd.mlp() * half, 0));
+            } else {
+                total = total.plus(fwd);
+            }
+        }
+        return total;
+    }
+
+    /**
+     * The incremental-training paper's cost of one step (arXiv 2411.18700, section 4.2): blocks only, backward
+     * charged equal to forward, and backward only in blocks whose weights train (it assumes gradients stop at the
+     * lowest trainable block). Printed beside {@link #train} so the paper's ratios can be checked against ours.
+     */
+    public double paperModel(SubnetPlan plan, long sequences, int t) {
+        double sum = 0;
+        for (int l = 0; l < plan.layers().size(); l++) {
+            double fwd = blockForward(plan.layers().get(l), sequences, t).total();
+            sum += plan.updates(l) ? 2 * fwd : fwd;
+        }
+        return sum;
+    }
+
+    private Breakdown blockForward(LayerPlan lp, long sequences, int t) {
+        if (!lp.active()) return Breakdown.ZERO;
+        double c = cfg.dModel(), d = cfg.headDim(), tokens = (double) sequences * t;
+        int perGroup = cfg.nHead() / cfg.kvHeads();
+        int h = lp.headCount(cfg.nHead());
+        int g = cfg.kvHeads();
+        if (lp.heads() != null) {
+            TreeSet<Integer> groups = new TreeSet<>();
+            for (int head : lp.heads()) groups.add(head / perGroup);
+            g = groups.size();
+        }
+        int f = lp.neuronCount(cfg.ffDim());
+        double proj = 2 * c * (h * d) + 4 * c * (g * d) + 2 * (h * d) * c;
+        double scores = 4.0 * t * (h * d);
+        double mlp = (cfg.isLlama() ? 6 : 4) * c * f;
+        return new Breakdown(proj * tokens, scores * tokens, mlp * tokens, 0);
+    }
+
+    private Breakdown headForward(long sequences, int t) {
+        return new Breakdown(0, 0, 0, 2.0 * cfg.dModel() * cfg.vocabSize() * sequences * t);
     }
 }

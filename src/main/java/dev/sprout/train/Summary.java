@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /** summary.json: what a run reached and what it cost. */
 public record Summary(double finalValLoss, long steps, long tokens, double flops, double wallS, long params, String method,
-                      boolean complete, Breakdown flopsBreakdown, double tokensPerParam) {
+                      boolean complete, Breakdown flopsBreakdown, double flopsPaperModel, double tokensPerParam) {
     public void write(Path runDir) throws IOException {
         ObjectNode n = MetricsLog.JSON.createObjectNode();
         if (Double.isNaN(finalValLoss)) n.putNull("final_val_loss");
@@ -16,6 +16,8 @@ public record Summary(double finalValLoss, long steps, long tokens, double flops
                 .put("method", method).put("complete", complete).put("tokens_per_param", Math.round(tokensPerParam * 100) / 100.0);
         n.putObject("flops_by_module").put("attn_proj", flopsBreakdown.attnProj()).put("attn_scores", flopsBreakdown.attnScores())
                 .put("mlp", flopsBreakdown.mlp()).put("head", flopsBreakdown.head());
+        // blocks only, backward = forward, backward only where weights train: arXiv 2411.18700's cost model
+        n.put("flops_paper_model", flopsPaperModel);
         AtomicFiles.write(runDir.resolve("summary.json"), MetricsLog.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
     }
 }

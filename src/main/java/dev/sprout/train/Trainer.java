@@ -58,10 +58,12 @@ public final class Trainer implements AutoCloseable {
     private final Progress progress;
     private final String dataFingerprint;
     private final TrainStep stepper;
+    private final BlockSurgery surgery;
 
     private long step;
     private double tokens;
     private Breakdown flops = Breakdown.ZERO;
+    private double paperFlops; // the incremental-training paper's cost model (FlopsAccountant.paperModel), for its ratios
     private double wallS;
     private Double lastVal;
     private volatile boolean stopRequested;
@@ -85,6 +87,7 @@ public final class Trainer implements AutoCloseable {
         this.progress = new Progress(console, tty);
         this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),
                 cfg.method().optimizerSlices().equals("masked"));
+        this.surgery = new BlockSurgery(model, optimizer);
         long resumedAt = restoreLatest();
         this.metrics = MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt);
     }
@@ -161,6 +164,7 @@ public final class Trainer implements AutoCloseable {
         double windowMs = 0;
         int windowSteps = 0;
         while (step < end && !stopRequested) {
+            method.beforeStep(step, surgery);
             SubnetPlan plan = method.plan(step);
             double lr = schedule.at(step);
             long t0 = System.nanoTime();
@@ -172,6 +176,7 @@ public final class Trainer implements AutoCloseable {
             tokens += (double) accum * b * t;
             Breakdown stepFlops = accountant.train(plan, (long) accum * b, t);
             flops = flops.plus(stepFlops);
+            paperFlops += accountant.paperModel(plan, (long) accum * b, t);
             if (!Double.isFinite(loss)) {
                 progress.message("error: loss became " + loss + " at step " + step + "; stopping (the last checkpoint is intact)");
                 throw new TrainingDivergedException("loss became " + loss + " at step " + step);
@@ -244,7 +249,8 @@ public final class Trainer implements AutoCloseable {
                 .put("data_fingerprint", dataFingerprint);
         if (lastVal != null) state.put("last_val_loss", lastVal);
         ObjectNode f = state.putObject("flops");
-        f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head());
+        f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head())
+                .put("paper_model", paperFlops);
         state.set("method", method.state());
         try (PointerScope scope = new PointerScope()) {
             checkpoints.save(step, tensors, state);
@@ -282,13 +288,14 @@ public final class Trainer implements AutoCloseable {
         lastVal = st.has("last_val_loss") ? st.get("last_val_loss").asDouble() : null;
         JsonNode f = st.path("flops");
         flops = new Breakdown(f.path("attn_proj").asDouble(), f.path("attn_scores").asDouble(), f.path("mlp").asDouble(), f.path("head").asDouble());
+        paperFlops = f.path("paper_model").asDouble();
         sampler.seek(st.path("sampler_position").asLong());
         method.restore(st.path("method"));
     }
 
     private Summary summary(boolean complete) {
         return new Summary(lastVal == null ? Double.NaN : lastVal, step, (long) tokens, flops.total(), round(wallS),
-                cfg.model().paramCount(), method.name(), complete, flops, tokens / cfg.model().paramCount());
+                cfg.model().paramCount(), method.name(), complete, flops, paperFlops, tokens / cfg.model().paramCount());
     }
 
     private static double round(double v) {

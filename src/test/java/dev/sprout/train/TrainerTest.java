@@ -147,6 +147,41 @@ class TrainerTest {
     }
 
     @Test
+    void growthRunsResumeExactlyFromCheckpointsBeforeAtAndAfterAGrowthEvent() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        // both grow at step 20 of 40: stacking copies block 0 onto block 1; incremental starts continual training
+        // with a fresh optimizer state after two stages of 10 steps (the first half of each with frozen blocks)
+        var methods = java.util.Map.of(
+                "stacking", new String[]{"--set", "method.name=stacking", "--set", "method.stacking.depths=1-2"},
+                "incremental", new String[]{"--set", "method.name=incremental", "--set", "method.incremental.stages=2",
+                        "--set", "method.incremental.incremental_fraction=0.5"});
+        for (var e : methods.entrySet()) {
+            Path straight = tmp.resolve(e.getKey() + "-straight");
+            assertEquals(0, Sprout.execute(train(cfg, data, straight, e.getValue())));
+            List<JsonNode> a = rows(straight);
+            for (int stop : new int[]{19, 20, 21}) {
+                Path split = tmp.resolve(e.getKey() + "-" + stop);
+                List<String> first = new ArrayList<>(List.of(train(cfg, data, split, e.getValue())));
+                first.addAll(List.of("--max-steps", String.valueOf(stop)));
+                assertEquals(0, Sprout.execute(first.toArray(String[]::new)));
+                assertEquals(0, Sprout.execute("train", "--out", split.toString(), "--resume"));
+                List<JsonNode> b = rows(split);
+                assertEquals(40, b.size());
+                for (int i = 0; i < 40; i++) {
+                    assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, e.getKey() + " stopped at " + stop + ", step " + (i + 1));
+                    assertEquals(a.get(i).get("flops").asDouble(), b.get(i).get("flops").asDouble(), 0.0);
+                }
+                JsonNode sa = MetricsLog.JSON.readTree(straight.resolve("summary.json").toFile()), sb = MetricsLog.JSON.readTree(split.resolve("summary.json").toFile());
+                assertEquals(sa.get("final_val_loss").asDouble(), sb.get("final_val_loss").asDouble(), 0.0);
+                assertEquals(sa.get("flops_paper_model").asDouble(), sb.get("flops_paper_model").asDouble(), 0.0);
+            }
+            assertEquals(e.getKey().equals("stacking") ? "1" : "1-new", a.get(0).get("stage").asText());
+            assertEquals(e.getKey().equals("stacking") ? "2" : "full", a.get(20).get("stage").asText());
+        }
+    }
+
+    @Test
     void sigtermWritesACheckpointAtTheCurrentStep() throws Exception {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
