@@ -21,10 +21,15 @@ public final class CompareReport {
      * @param reach                   where the run's val curve first gets to the target (null: not reached, or no target)
      * @param baselineValAtEqualFlops the baseline's val loss interpolated at this run's total FLOPs (NaN outside its curve)
      * @param best                    the run's lowest evaluation (null when it has none)
+     * @param valAtBaselineFlops      the run's own val loss interpolated at the baseline's total FLOPs (NaN when the run's
+     *                                curve does not reach that far)
+     * @param curveEndFlopsRatio      the run's last evaluation's FLOPs over the baseline's total FLOPs: where its curve ends
+     *                                (NaN without evaluations)
+     * @param paperCostRatio          flops_paper_model of the run over the baseline's (NaN unless both have it)
      */
     public record Versus(RunResult run, RunResult baseline, double target, double flopsRatio, double blockFlopsRatio, double wallRatio, RunCurve.Reach reach,
                          double reachFlopsRatio, double reachWallRatio, double baselineValAtEqualFlops, RunCurve.Point best,
-                         double bestFlopsRatio, double bestWallRatio) {
+                         double bestFlopsRatio, double bestWallRatio, double valAtBaselineFlops, double curveEndFlopsRatio, double paperCostRatio) {
         public boolean reached() {
             return reach != null;
         }
@@ -32,12 +37,68 @@ public final class CompareReport {
         public boolean hasTarget() {
             return Double.isFinite(target);
         }
+
+        /** The run's val loss at the baseline's total FLOPs minus the baseline's final val loss (negative: ahead at equal compute). */
+        public double valAtBaselineFlopsMinusTarget() {
+            return valAtBaselineFlops - target;
+        }
+
+        /**
+         * Whether the run reaches the target within {@link #REACH_HORIZON} times the baseline's FLOPs; null when that cannot
+         * be told (no target, no evaluation, or no FLOPs to divide by).
+         */
+        public TargetByHorizon targetByHorizon() {
+            if (!hasTarget()) return null;
+            if (reached() && reachFlopsRatio <= REACH_HORIZON) return TargetByHorizon.REACHED;
+            if (reached() && reachFlopsRatio > REACH_HORIZON || curveEndFlopsRatio >= REACH_HORIZON) return TargetByHorizon.NOT_WITHIN;
+            if (curveEndFlopsRatio < REACH_HORIZON) return TargetByHorizon.CURVE_ENDS_FIRST;
+            return null;
+        }
+    }
+
+    /**
+     * How far past the baseline's FLOPs the equal-compute view looks for the baseline's final val loss: growth methods
+     * may cost more than the baseline, but one that needs more than twice its compute to match it is not a contender,
+     * and an exact multiple there would only suggest otherwise.
+     */
+    public static final int REACH_HORIZON = 2;
+
+    /** Where a run stands against its baseline's final val loss at {@link #REACH_HORIZON} times the baseline's FLOPs. */
+    public enum TargetByHorizon {
+        /** reached by the horizon */
+        REACHED,
+        /** reached only past the horizon, or not reached by a curve that runs past it */
+        NOT_WITHIN,
+        /** not reached by a curve that ends before the horizon: a longer run might still get there */
+        CURVE_ENDS_FIRST
     }
 
     /** One config aggregated over its seed rounds (only rounds where both the run and the baseline run exist are paired). */
     public record Row(String config, String method, int runs, int rounds, int paired, int reached, Stat finalValLoss, Stat steps,
                       Stat tokensPerParam, Stat baselineValAtEqualFlops, Stat flopsRatio, Stat blockFlopsRatio, Stat wallRatio, Stat reachFlopsRatio,
                       Stat reachWallRatio, Stat bestValLoss, Stat bestFlopsRatio, Stat bestWallRatio, List<Versus> versus) {}
+
+    /**
+     * One config's equal-compute view, aggregated over the seed rounds of {@code row.versus()}: how the run does when held
+     * to its baseline run's FLOPs, and how much compute it needs to match the baseline's result.
+     *
+     * @param valAtBaselineFlops            the run's val loss at its baseline run's total FLOPs, over the rounds whose curve reaches that far
+     * @param valAtBaselineFlopsMinusTarget that minus the baseline run's final val loss, over the same rounds
+     * @param shortCurveEndFlopsRatio       where the curve ends (as a multiple of the baseline's FLOPs) in the rounds whose curve ends
+     *                                      before the baseline's total FLOPs
+     * @param paperCostRatio                flops_paper_model over the baseline's, in the rounds where both runs have it
+     * @param reachFlopsRatioWithinHorizon  FLOPs to reach the baseline's final val loss (as a multiple of the baseline's) in the
+     *                                      rounds that reach it within {@link #REACH_HORIZON}
+     * @param notWithinHorizon              how many rounds are {@link TargetByHorizon#NOT_WITHIN}
+     * @param endFlopsRatioBeforeHorizon    where the curve ends in the rounds that are {@link TargetByHorizon#CURVE_ENDS_FIRST}
+     */
+    public record EqualCompute(Row row, Stat valAtBaselineFlops, Stat valAtBaselineFlopsMinusTarget, Stat shortCurveEndFlopsRatio,
+                               Stat paperCostRatio, Stat reachFlopsRatioWithinHorizon, int notWithinHorizon, Stat endFlopsRatioBeforeHorizon) {
+        /** The rounds whose standing against the horizon could be told (see {@link Versus#targetByHorizon()}). */
+        public int judged() {
+            return reachFlopsRatioWithinHorizon.n() + notWithinHorizon + endFlopsRatioBeforeHorizon.n();
+        }
+    }
 
     /** What report.md says about how the comparison was run. */
     public record Context(String data, String commandLine, boolean reportOnly, boolean plots) {}
@@ -83,11 +144,15 @@ public final class CompareReport {
         double target = baseline.finalValLoss();
         RunCurve.Reach reach = Double.isFinite(target) ? run.curve().reach(target) : null;
         RunCurve.Point best = run.curve().best();
+        // the curve's end, not the run's total: a killed run's last rows after its last evaluation say nothing about its loss
+        RunCurve.Point end = run.curve().last();
         return new Versus(run, baseline, target, ratio(run.flops(), baseline.flops()), ratio(run.blockFlops(), baseline.blockFlops()),
                 ratio(run.wallS(), baseline.wallS()), reach,
                 reach == null ? Double.NaN : ratio(reach.flops(), baseline.flops()), reach == null ? Double.NaN : ratio(reach.wallS(), baseline.wallS()),
                 baseline.curve().valLossAtFlops(run.flops()), best,
-                best == null ? Double.NaN : ratio(best.flops(), baseline.flops()), best == null ? Double.NaN : ratio(best.wallS(), baseline.wallS()));
+                best == null ? Double.NaN : ratio(best.flops(), baseline.flops()), best == null ? Double.NaN : ratio(best.wallS(), baseline.wallS()),
+                run.curve().valLossAtFlops(baseline.flops()), end == null ? Double.NaN : ratio(end.flops(), baseline.flops()),
+                ratio(run.flopsPaperModel(), baseline.flopsPaperModel()));
     }
 
     private static double ratio(double a, double b) {
@@ -127,6 +192,21 @@ public final class CompareReport {
                     List.copyOf(vs)));
         }
         return rows;
+    }
+
+    /** The equal-compute view of one config's row. */
+    public static EqualCompute equalCompute(Row row) {
+        List<Versus> vs = row.versus();
+        List<Versus> reachBaselineFlops = vs.stream().filter(v -> Double.isFinite(v.valAtBaselineFlops())).toList();
+        List<Versus> endBeforeBaselineFlops = vs.stream().filter(v -> !Double.isFinite(v.valAtBaselineFlops()) && v.curveEndFlopsRatio() < 1).toList();
+        return new EqualCompute(row,
+                Stat.of(reachBaselineFlops.stream().map(Versus::valAtBaselineFlops).toList()),
+                Stat.of(reachBaselineFlops.stream().map(Versus::valAtBaselineFlopsMinusTarget).toList()),
+                Stat.of(endBeforeBaselineFlops.stream().map(Versus::curveEndFlopsRatio).toList()),
+                Stat.of(vs.stream().map(Versus::paperCostRatio).toList()),
+                Stat.of(vs.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.REACHED).map(Versus::reachFlopsRatio).toList()),
+                (int) vs.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.NOT_WITHIN).count(),
+                Stat.of(vs.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.CURVE_ENDS_FIRST).map(Versus::curveEndFlopsRatio).toList()));
     }
 
     /** The baseline's final val loss averaged over the seed rounds that have a baseline run (the plots' dashed line). */
@@ -197,6 +277,37 @@ public final class CompareReport {
                 + "exactly the matmuls each step ran. \"block FLOPs\" leaves out the LM head (which no subnetwork method shrinks): with a large "
                 + "vocabulary and a small model the head dominates, and the whole-model ratio cannot go far below 1 whatever the blocks save. tokens/param is training tokens seen per model parameter.\n\n");
 
+        md.append("## Equal-compute view\n\n");
+        md.append("| config | method | FLOPs vs baseline | cost vs baseline, paper's model | val loss at baseline's total FLOPs "
+                + "| minus baseline's final val loss | FLOPs to reach baseline's final val loss (x baseline's total) | reached within " + REACH_HORIZON + "x |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows) {
+            EqualCompute e = equalCompute(r);
+            int pairs = r.versus().size();
+            md.append("| ").append(cell(r.config()))
+                    .append(" | ").append(cell(r.method()))
+                    .append(" | ").append(r.flopsRatio().format(3))
+                    .append(" | ").append(inRounds(e.paperCostRatio().format(3), e.paperCostRatio().n(), pairs))
+                    .append(" | ").append(valAtBaselineFlopsCell(e, pairs))
+                    .append(" | ").append(inRounds(signed(e.valAtBaselineFlopsMinusTarget()), e.valAtBaselineFlopsMinusTarget().n(), pairs))
+                    .append(" | ").append(reachWithinHorizonCell(e))
+                    .append(" | ").append(e.judged() == 0 ? "n/a" : e.reachFlopsRatioWithinHorizon().n() + "/" + e.judged())
+                    .append(" |\n");
+        }
+        md.append('\n');
+        md.append("### How to read this\n\n");
+        md.append("Growth methods (incremental training, stacking) may spend more compute than the baseline, so this view holds each "
+                + "run to its baseline run's budget (same seed). \"val loss at baseline's total FLOPs\" is the run's own validation curve "
+                + "interpolated linearly at the baseline's total FLOPs, and the next column subtracts the baseline's final val loss "
+                + "(negative = ahead at equal compute); \"ends at 0.71x\" means the run's curve stops before that budget, at that fraction "
+                + "of it. \"FLOPs to reach\" is where the run first gets to the baseline's final val loss (interpolated as in Results), "
+                + "as a multiple of the baseline's total FLOPs: \"not within " + REACH_HORIZON + "x\" when it gets there only later, or not "
+                + "at all in a curve that runs past " + REACH_HORIZON + "x; \"not reached (ends at 1.50x)\" when the curve stops earlier "
+                + "without getting there. Where the run's curve ends is its last evaluation's FLOPs. \"cost vs baseline, paper's model\" "
+                + "is the same cost ratio under the incremental-training paper's convention (block FLOPs only, backward = forward, "
+                + "backward only through trainable blocks), for setting our numbers beside the paper's; n/a for runs that predate it. "
+                + "Over several seeds, \"in k/n seeds\" says how many seeds a value covers.\n\n");
+
         md.append("## Runs\n\n");
         md.append("| run | seed | method | steps | complete | final val loss | FLOPs | wall s | reaches baseline's final val loss | stage boundaries |\n");
         md.append("|---|---:|---|---:|---|---:|---:|---:|---|---|\n");
@@ -257,6 +368,45 @@ public final class CompareReport {
         }
         String s = (flops ? r.reachFlopsRatio() : r.reachWallRatio()).format(3);
         return r.reached() < r.paired() ? s + " (" + r.reached() + "/" + r.paired() + " seeds reached)" : s;
+    }
+
+    private static String valAtBaselineFlopsCell(EqualCompute e, int pairs) {
+        List<String> parts = new ArrayList<>();
+        if (e.valAtBaselineFlops().n() > 0) parts.add(inRounds(e.valAtBaselineFlops().format(4), e.valAtBaselineFlops().n(), pairs));
+        if (e.shortCurveEndFlopsRatio().n() > 0)
+            parts.add(inRounds("ends at " + times(e.shortCurveEndFlopsRatio()), e.shortCurveEndFlopsRatio().n(), pairs));
+        return parts.isEmpty() ? "n/a" : String.join("; ", parts);
+    }
+
+    private static String reachWithinHorizonCell(EqualCompute e) {
+        int judged = e.judged();
+        List<String> parts = new ArrayList<>();
+        if (e.reachFlopsRatioWithinHorizon().n() > 0)
+            parts.add(inRounds(times(e.reachFlopsRatioWithinHorizon()), e.reachFlopsRatioWithinHorizon().n(), judged));
+        if (e.notWithinHorizon() > 0) parts.add(inRounds("not within " + REACH_HORIZON + "x", e.notWithinHorizon(), judged));
+        if (e.endFlopsRatioBeforeHorizon().n() > 0)
+            parts.add(inRounds("not reached (ends at " + times(e.endFlopsRatioBeforeHorizon()) + ")", e.endFlopsRatioBeforeHorizon().n(), judged));
+        return parts.isEmpty() ? "n/a" : String.join("; ", parts);
+    }
+
+    /** {@code value}, marked "in k/n seeds" when it covers only some of the seed rounds. */
+    private static String inRounds(String value, int k, int n) {
+        if (k == 0) return "n/a";
+        return k < n ? value + " in " + k + "/" + n + " seeds" : value;
+    }
+
+    /** A multiple: "1.30x", "1.30x ± 0.05" over several seeds. */
+    private static String times(Stat s) {
+        if (s.n() == 0) return "n/a";
+        String m = String.format(Locale.ROOT, "%.2fx", s.mean());
+        return s.n() > 1 ? m + String.format(Locale.ROOT, " ± %.2f", s.std()) : m;
+    }
+
+    /** A signed difference: "+0.0123", "-0.0100 ± 0.0040". */
+    private static String signed(Stat s) {
+        if (s.n() == 0) return "n/a";
+        String m = String.format(Locale.ROOT, "%+.4f", s.mean());
+        return s.n() > 1 ? m + String.format(Locale.ROOT, " ± %.4f", s.std()) : m;
     }
 
     private static String steps(Stat s) {

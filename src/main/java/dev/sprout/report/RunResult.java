@@ -21,9 +21,12 @@ import java.util.List;
  * @param configSeed the seed in the run's config.yaml (null if unknown)
  * @param blockFlops the FLOPs of the transformer blocks alone (attention and MLP, without the LM head), from
  *                   summary.json's flops_by_module; NaN when the run has no summary yet
+ * @param flopsPaperModel summary.json's flops_paper_model: block FLOPs under the incremental-training paper's
+ *                   convention (backward = forward, blocks only, backward only through trainable blocks), so a growth
+ *                   method's cost can be set beside the paper's own numbers; NaN when absent (runs older than the key)
  */
 public record RunResult(String config, Long seed, Path dir, String method, Long configSeed, double finalValLoss, long steps,
-                        long maxSteps, long tokens, double flops, double blockFlops, double wallS, long params, double tokensPerParam,
+                        long maxSteps, long tokens, double flops, double blockFlops, double flopsPaperModel, double wallS, long params, double tokensPerParam,
                         boolean complete, RunCurve curve) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -85,7 +88,7 @@ public record RunResult(String config, Long seed, Path dir, String method, Long 
             double finalVal = fv == null || fv.isNull() ? (lastEval == null ? Double.NaN : lastEval.valLoss()) : fv.asDouble();
             long params = summary.path("params").asLong(0);
             return new RunResult(config, seed, dir, method, configSeed, finalVal, summary.path("steps").asLong(), maxSteps,
-                    summary.path("tokens").asLong(), summary.path("flops").asDouble(), blockFlops(summary), summary.path("wall_s").asDouble(), params,
+                    summary.path("tokens").asLong(), summary.path("flops").asDouble(), blockFlops(summary), flopsPaperModel(summary), summary.path("wall_s").asDouble(), params,
                     summary.path("tokens_per_param").asDouble(params > 0 ? summary.path("tokens").asDouble() / params : Double.NaN),
                     summary.path("complete").asBoolean(false), curve);
         }
@@ -93,7 +96,7 @@ public record RunResult(String config, Long seed, Path dir, String method, Long 
         long steps = lastRow == null ? 0 : lastRow.path("step").asLong();
         long tokens = lastRow == null ? 0 : lastRow.path("tokens").asLong();
         return new RunResult(config, seed, dir, method, configSeed, lastEval == null ? Double.NaN : lastEval.valLoss(), steps, maxSteps, tokens,
-                lastRow == null ? 0 : lastRow.path("flops").asDouble(), Double.NaN, lastRow == null ? 0 : lastRow.path("wall_s").asDouble(), params,
+                lastRow == null ? 0 : lastRow.path("flops").asDouble(), Double.NaN, Double.NaN, lastRow == null ? 0 : lastRow.path("wall_s").asDouble(), params,
                 params > 0 ? (double) tokens / params : Double.NaN, false, curve);
     }
 
@@ -102,6 +105,12 @@ public record RunResult(String config, Long seed, Path dir, String method, Long 
         JsonNode m = summary.path("flops_by_module");
         if (!m.has("attn_proj") || !m.has("attn_scores") || !m.has("mlp")) return Double.NaN;
         return m.get("attn_proj").asDouble() + m.get("attn_scores").asDouble() + m.get("mlp").asDouble();
+    }
+
+    /** summary.json's flops_paper_model, NaN when it has none. */
+    private static double flopsPaperModel(JsonNode summary) {
+        JsonNode f = summary.get("flops_paper_model");
+        return f != null && f.isNumber() ? f.asDouble() : Double.NaN;
     }
 
     /** Reads summary.json's "complete" flag, false when the file is absent or unreadable. */

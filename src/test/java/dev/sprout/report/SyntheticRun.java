@@ -17,6 +17,7 @@ final class SyntheticRun {
     private long maxSteps = -1;
     private boolean summary = true;
     private double headFlops = 0;
+    private Double flopsPaperModel;
     private Boolean complete;
 
     static SyntheticRun of(String method) {
@@ -65,6 +66,12 @@ final class SyntheticRun {
         return this;
     }
 
+    /** summary.json's flops_paper_model; left out unless set, as in runs written before the key existed. */
+    SyntheticRun flopsPaperModel(double flops) {
+        flopsPaperModel = flops;
+        return this;
+    }
+
     SyntheticRun eval(long step, double flops, double wallS, double valLoss, String stage) {
         step(step, flops, wallS, stage);
         rows.get(rows.size() - 1).put("val_loss", valLoss);
@@ -92,6 +99,7 @@ final class SyntheticRun {
                     .put("complete", complete != null ? complete : steps >= max).put("tokens_per_param", last.get("tokens").asLong() / 1000.0);
             double blocks = last.get("flops").asDouble() - headFlops;
             s.putObject("flops_by_module").put("attn_proj", 0.25 * blocks).put("attn_scores", 0.25 * blocks).put("mlp", 0.5 * blocks).put("head", headFlops);
+            if (flopsPaperModel != null) s.put("flops_paper_model", flopsPaperModel);
             Files.writeString(dir.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
         }
         return dir;
