@@ -56,6 +56,10 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--max-steps", paramLabel = "N", description = "Stop every run at step N (the LR schedule still follows train.max_steps).")
     Integer maxSteps;
 
+    @Option(names = "--scale-steps", paramLabel = "F", description = "Multiply every config's train.max_steps by F (rounded), "
+            + "e.g. 0.2 for a shorter run on a slower corpus; step fractions in the configs keep their meaning.")
+    Double scaleSteps;
+
     @Option(names = "--report-only", description = "Train nothing; rebuild the report and plots from the run folders in --out.")
     boolean reportOnly;
 
@@ -66,6 +70,15 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (configs.isEmpty()) throw new Sprout.UserException("--config: give at least one config file (repeat --config; the first is the baseline)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
+        if (scaleSteps != null) {
+            if (!(scaleSteps > 0)) throw new Sprout.UserException("--scale-steps: must be > 0, got " + scaleSteps);
+            for (String o : overrides) {
+                int eq = o.indexOf('=');
+                if (eq > 0 && o.substring(0, eq).strip().equals("train.max_steps")) {
+                    throw new Sprout.UserException("--set " + o + ": conflicts with --scale-steps (which sets train.max_steps per config); drop one of them");
+                }
+            }
+        }
         List<Long> seedList = parseSeeds(seeds);
         if (!seedList.isEmpty()) {
             for (String o : overrides) {
@@ -151,6 +164,10 @@ final class CompareCommand implements Callable<Integer> {
                 String folder = seedList.size() > 1 ? names.get(c) + "-seed" + seed : names.get(c);
                 List<String> o = new ArrayList<>(overrides);
                 if (seed != null) o.add("seed=" + seed);
+                if (scaleSteps != null) {
+                    long steps = Math.round(scaleSteps * ConfigLoader.load(configs.get(c), overrides).train().maxSteps());
+                    o.add("train.max_steps=" + Math.max(1, steps));
+                }
                 plan.add(new Planned(c, k, names.get(c), configs.get(c), seed, out.resolve(folder), List.copyOf(o)));
             }
         }
@@ -238,6 +255,7 @@ final class CompareCommand implements Callable<Integer> {
         if (seeds != null) a.addAll(List.of("--seeds", String.join(",", parseSeeds(seeds).stream().map(String::valueOf).toList())));
         for (String o : overrides) a.addAll(List.of("--set", o));
         if (maxSteps != null) a.addAll(List.of("--max-steps", String.valueOf(maxSteps)));
+        if (scaleSteps != null) a.addAll(List.of("--scale-steps", String.valueOf(scaleSteps)));
         if (reportOnly) a.add("--report-only");
         return String.join(" ", a.stream().map(CompareCommand::quote).toList());
     }

@@ -66,8 +66,11 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
     }
 
     /** Progressive or gradual stacking: the model grows through a list of depths, new blocks copied from the top. */
-    public record Stacking(String depths, String optimizerState, boolean zeroInit) {
+    public record Stacking(String depths, String optimizerState, boolean zeroInit, double growthFraction) {
         void validate() {
+            if (!(growthFraction > 0 && growthFraction <= 1)) {
+                throw new ConfigException("method.stacking.growth_fraction: must be in (0, 1], got " + growthFraction);
+            }
             if (!depths.matches("\\d+(-\\d+)*")) {
                 throw new ConfigException("method.stacking.depths: expected depths joined by '-', e.g. \"2-4-8\"; got '" + depths + "'");
             }

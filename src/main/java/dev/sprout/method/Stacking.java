@@ -9,7 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Stacking: the model grows through a list of depths in equal-length stages, only the current blocks running. At a
+ * Stacking: the model grows through a list of depths in equal-length stages, only the current blocks running; the
+ * stages take {@code growth_fraction} of the run and the last (full) depth runs on to the end. At a
  * growth from depth d to d + k, the k new blocks are copies of the current top k blocks, in order (block d + i copies
  * block d - k + i). Doubling depths (2-4-8) is progressive stacking (Gong et al., ICML 2019: the whole stack is copied
  * on top of itself); smaller steps (4-6-8) are gradual stacking (Reddi et al., ICML 2023). The copies' optimizer state
@@ -38,9 +39,11 @@ public final class Stacking implements TrainingMethod {
             throw new ConfigException("method.stacking.depths: the last depth must equal model.n_layer = " + nLayer + ", got " + c.depths());
         }
         List<Long> starts = new ArrayList<>();
-        for (int i = 0; i < depths.length; i++) starts.add(Math.round((double) i * totalSteps / depths.length));
+        double growthSteps = c.growthFraction() * totalSteps;
+        for (int i = 0; i < depths.length; i++) starts.add(Math.round(i * growthSteps / depths.length));
         this.stages = new Stages<>(starts, Arrays.stream(depths).boxed().toList());
-        if (depths.length > 1 && starts.get(1) == 0) throw new ConfigException("method.stacking.depths: " + depths.length + " stages need more than train.max_steps = " + totalSteps);
+        if (depths.length > 1 && starts.get(1) == 0) throw new ConfigException("method.stacking.depths: " + depths.length + " stages need more than "
+                + Math.round(growthSteps) + " growth steps (method.stacking.growth_fraction of train.max_steps = " + totalSteps + ")");
         this.copyState = c.optimizerState().equals("copy");
         this.zeroInit = c.zeroInit();
     }

@@ -46,19 +46,25 @@ class GrowthScheduleTest {
 
     @Test
     void stackingRunsTheCurrentDepthInEqualStages() {
-        Stacking s = new Stacking(new MethodConfig.Stacking("2-4-8", "copy", false), 8, 90);
+        Stacking s = new Stacking(new MethodConfig.Stacking("2-4-8", "copy", false, 1.0), 8, 90);
         assertEquals("2", s.stage(29));
         assertEquals(2, s.plan(29).activeLayers());
         assertEquals("4", s.stage(30));
         assertEquals(4, s.plan(30).activeLayers());
         assertTrue(s.plan(60).isFull());
+        // stages over the first 40% of 100 steps: depth 2 for 0-12, 4 for 13-25, then 8 to the end
+        Stacking early = new Stacking(new MethodConfig.Stacking("2-4-8", "copy", false, 0.4), 8, 100);
+        assertEquals("2", early.stage(12));
+        assertEquals("4", early.stage(13));
+        assertEquals("8", early.stage(27));
+        assertTrue(early.plan(99).isFull());
     }
 
     @Test
     void impossibleGrowthSettingsNameTheKey() {
-        assertTrue(error(() -> new Stacking(new MethodConfig.Stacking("2-4-6", "copy", false), 8, 90)).startsWith("method.stacking.depths: the last depth"));
-        assertTrue(error(() -> new Stacking(new MethodConfig.Stacking("2-6-8", "copy", false), 8, 90)).contains("at most to double"));
-        assertTrue(error(() -> new Stacking(new MethodConfig.Stacking("4-2-8", "copy", false), 8, 90)).contains("must grow"));
+        assertTrue(error(() -> new Stacking(new MethodConfig.Stacking("2-4-6", "copy", false, 1.0), 8, 90)).startsWith("method.stacking.depths: the last depth"));
+        assertTrue(error(() -> new Stacking(new MethodConfig.Stacking("2-6-8", "copy", false, 1.0), 8, 90)).contains("at most to double"));
+        assertTrue(error(() -> new Stacking(new MethodConfig.Stacking("4-2-8", "copy", false, 1.0), 8, 90)).contains("must grow"));
         assertTrue(error(() -> new Incremental(new MethodConfig.Incremental(9, true, "cut", 1.0), 8, 90)).startsWith("method.incremental.stages"));
         assertTrue(error(() -> new Incremental(new MethodConfig.Incremental(4, true, "cut", 0.05), 8, 90)).startsWith("method.incremental.incremental_fraction"));
         assertTrue(error(() -> load("method.incremental.gradients=none")).startsWith("method.incremental.gradients"));
@@ -66,6 +72,7 @@ class GrowthScheduleTest {
         assertTrue(error(() -> load("method.incremental.stages=0")).startsWith("method.incremental.stages"));
         assertTrue(error(() -> load("method.stacking.depths=2,4,8")).startsWith("method.stacking.depths"));
         assertTrue(error(() -> load("method.stacking.optimizer_state=keep")).startsWith("method.stacking.optimizer_state"));
+        assertTrue(error(() -> load("method.stacking.growth_fraction=1.5")).startsWith("method.stacking.growth_fraction"));
     }
 
     private static Object load(String override) {

@@ -46,6 +46,9 @@ class CompareCommandTest {
         assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", "-1"), "--seeds");
         assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--seeds", "1,2", "--set", "seed=3"), "seed=3");
         assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--max-steps", "0"), "--max-steps");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--scale-steps", "0"), "--scale-steps");
+        assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--scale-steps", "0.5", "--set", "train.max_steps=9"),
+                "conflicts with --scale-steps");
         assertUserError(run("compare", "--config", a.toString(), "--config", file("bad.yaml", "model:\n  n_layers: 2\n").toString(), "--out", out), "model.n_layers");
         assertUserError(run("compare", "--config", a.toString(), "--config", est.toString(), "--out", out, "--report-only"), "no runs");
         assertFalse(Files.exists(tmp.resolve("out").resolve("baseline")), "a rejected comparison trains nothing");
@@ -68,6 +71,23 @@ class CompareCommandTest {
         assertTrue(o.out().contains("| est | est |"), "the table goes to the console too: " + o.out());
         CompareReportTest.assertPng(out.resolve(CompareReport.FLOPS_PLOT));
         CompareReportTest.assertPng(out.resolve(CompareReport.WALL_PLOT));
+    }
+
+    /** --scale-steps shortens each config by the same factor, so configs of different lengths keep their ratio. */
+    @Test
+    void scaleStepsMultipliesEachConfigsOwnLength() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path tiny = TestRuns.tinyConfig(tmp, "gpt2"); // train.max_steps: 40
+        Path baseline = file("configs/baseline.yaml", Files.readString(tiny));
+        Path longer = file("configs/longer.yaml", Files.readString(tiny).replace("max_steps: 40", "max_steps: 60"));
+        Path out = tmp.resolve("scaled");
+        CliRun.Outcome o = run("compare", "--config", baseline.toString(), "--config", longer.toString(), "--data", data.toString(),
+                "--out", out.toString(), "--scale-steps", "0.25", "--set", "train.eval_every=5");
+        assertEquals(0, o.code(), o.err() + o.out());
+        assertEquals(10, dev.sprout.train.MetricsLog.read(out.resolve("baseline").resolve("metrics.jsonl")).size());
+        assertEquals(15, dev.sprout.train.MetricsLog.read(out.resolve("longer").resolve("metrics.jsonl")).size());
+        assertTrue(Files.readString(out.resolve("longer").resolve("config.yaml")).contains("max_steps: 15"));
+        assertTrue(Files.readString(out.resolve("report.md")).contains("--scale-steps 0.25"));
     }
 
     static String estConfig(Path tiny) throws IOException {

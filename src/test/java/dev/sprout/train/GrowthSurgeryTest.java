@@ -67,7 +67,7 @@ class GrowthSurgeryTest {
                 ModelConfig m = model(family);
                 Transformer model = new Transformer(m, SubnetExecutionTest.CPU, 11);
                 AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), OPT);
-                Stacking stacking = new Stacking(new MethodConfig.Stacking(depths, "copy", zeroInit), 4, 30);
+                Stacking stacking = new Stacking(new MethodConfig.Stacking(depths, "copy", zeroInit, 1.0), 4, 30);
                 long growth = 30 / depths.split("-").length * (depths.split("-").length - 1);
                 train(stacking, model, opt, 0, growth); // the last growth happens at the start of step `growth`
                 float[] before = logits(model, stacking.plan(growth - 1));
@@ -87,7 +87,7 @@ class GrowthSurgeryTest {
         ModelConfig m = model(family);
         Transformer model = new Transformer(m, SubnetExecutionTest.CPU, 12);
         AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), OPT);
-        Stacking gradual = new Stacking(new MethodConfig.Stacking("2-3-4", state, false), 4, 30);
+        Stacking gradual = new Stacking(new MethodConfig.Stacking("2-3-4", state, false, 1.0), 4, 30);
         train(gradual, model, opt, 0, 20); // grows 2 -> 3 at step 10 (block 2 copies block 1), trains depth 3 until step 20
         gradual.beforeStep(20, new BlockSurgery(model, opt)); // 3 -> 4: block 3 copies the top block, 2
         for (String name : model.blockParameters(2)) {
