@@ -5,6 +5,7 @@ import dev.sprout.config.SproutConfig;
 import dev.sprout.data.TokenDataset;
 import dev.sprout.data.Tokenizer;
 import dev.sprout.model.Tensors;
+import dev.sprout.method.Methods;
 import dev.sprout.model.Transformer;
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.train.Backend;
@@ -55,6 +56,7 @@ final class SampleCommand implements Callable<Integer> {
         Tokenizer tok = TokenDataset.open(info.dataDir()).tokenizer();
         Backend.init(cfg.threads());
         Transformer model = new Transformer(cfg.model(), Backend.device(cfg.device()), cfg.seed());
+        Methods.build(cfg).setup(model); // the run's adapters, if its method has them, so every checkpoint tensor has a home
         Checkpoints.Loaded ck = new Checkpoints(run.resolve("checkpoints"), Integer.MAX_VALUE).latestIntact(System.err::println);
         if (ck == null) throw new CheckpointException("no intact checkpoint in " + run.resolve("checkpoints"));
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {

@@ -4,8 +4,9 @@ import java.util.Set;
 
 /** The `method:` section: which training method chooses each step's subnetwork, and each method's settings. */
 public record MethodConfig(String name, String optimizerSlices, Est est, Raptr raptr, Pld pld, StochasticDepth stochasticDepth,
-                           Incremental incremental, Stacking stacking) {
-    public static final Set<String> NAMES = Set.of("baseline", "est", "raptr", "pld", "stochastic_depth", "incremental", "stacking");
+                           Incremental incremental, Stacking stacking, Lora lora, Switchlora switchlora, Relora relora, Galore galore) {
+    public static final Set<String> NAMES = Set.of("baseline", "est", "raptr", "pld", "stochastic_depth", "incremental", "stacking",
+            "lora", "switchlora", "relora", "galore");
     public static final Set<String> SCALES = Set.of("inverse-keep", "none");
 
     /** EST's three-stage schedule. */
@@ -78,6 +79,42 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
         }
     }
 
+    /** Low-rank adapters on every block linear (lora, switchlora, relora): y = W x + (alpha / rank) B A x, W frozen. */
+    public record Lora(int rank, double alpha) {
+        void validate() {
+            if (rank < 1) throw new ConfigException("method.lora.rank: must be >= 1, got " + rank);
+            Check.positive("method.lora.alpha", alpha);
+        }
+    }
+
+    /** SwitchLoRA's switching schedule and its ablation switches. */
+    public record Switchlora(double interval0, double ratio, int freezeSteps, boolean resetState, boolean freeze, boolean switching) {
+        void validate() {
+            Check.positive("method.switchlora.ratio", ratio);
+            if (freezeSteps < 0) throw new ConfigException("method.switchlora.freeze_steps: must be >= 0, got " + freezeSteps);
+            if (!(interval0 >= 2.0 * freezeSteps) || !(interval0 > 0)) {
+                throw new ConfigException("method.switchlora.interval0: must be > 0 and at least 2 * freeze_steps = " + 2 * freezeSteps + ", got " + interval0);
+            }
+        }
+    }
+
+    /** ReLoRA's restarts. */
+    public record Relora(int resetEvery, int restartWarmup) {
+        void validate() {
+            if (resetEvery < 1) throw new ConfigException("method.relora.reset_every: must be >= 1, got " + resetEvery);
+            if (restartWarmup < 0) throw new ConfigException("method.relora.restart_warmup: must be >= 0, got " + restartWarmup);
+        }
+    }
+
+    /** GaLore's projected optimizer state. */
+    public record Galore(int rank, int updateEvery, double scale) {
+        void validate() {
+            if (rank < 1) throw new ConfigException("method.galore.rank: must be >= 1, got " + rank);
+            if (updateEvery < 1) throw new ConfigException("method.galore.update_every: must be >= 1, got " + updateEvery);
+            Check.positive("method.galore.scale", scale);
+        }
+    }
+
     public void validate() {
         Check.oneOf("method.name", name, NAMES);
         Check.oneOf("method.optimizer_slices", optimizerSlices, Set.of("masked", "dense"));
@@ -87,6 +124,10 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
         stochasticDepth.validate();
         incremental.validate();
         stacking.validate();
+        lora.validate();
+        switchlora.validate();
+        relora.validate();
+        galore.validate();
     }
 
     private static void fraction(String key, double v) {

@@ -18,6 +18,9 @@ public final class Methods {
             case "stochastic_depth" -> new StochasticDepth(m.stochasticDepth(), layers, cfg.seed());
             case "incremental" -> new Incremental(m.incremental(), layers, steps);
             case "stacking" -> new Stacking(m.stacking(), layers, steps);
+            case "lora" -> new Lora(m.lora(), layers, cfg.seed());
+            case "switchlora" -> new SwitchLora(m.lora(), m.switchlora(), layers, steps, cfg.seed());
+            case "relora" -> new Relora(m.lora(), m.relora(), layers, cfg.seed());
             default -> throw new ConfigException("method.name: unknown method '" + m.name() + "'");
         };
     }

@@ -2,7 +2,11 @@ package dev.sprout.method;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.sprout.model.Transformer;
+import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetPlan;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * A training method decides what each optimizer step executes. The trainer asks it for one plan per step
@@ -11,6 +15,15 @@ import dev.sprout.subnet.SubnetPlan;
 public interface TrainingMethod {
     /** The name recorded in summary.json. */
     String name();
+
+    /**
+     * Changes to a freshly built model before training (low-rank adapters); runs before the optimizer is built and before
+     * a checkpoint is restored, so a resumed run has the same tensors to restore into.
+     */
+    default void setup(Transformer model) {}
+
+    /** Changes to the optimizer once it is built (GaLore's projected state); runs before a checkpoint is restored. */
+    default void setupOptimizer(AdamW optimizer) {}
 
     /** The plan for the optimizer step with 0-based index {@code step}. Must be a pure function of (state, step). */
     SubnetPlan plan(long step);
@@ -21,6 +34,17 @@ public interface TrainingMethod {
      * the interrupted run would have made.
      */
     default void beforeStep(long step, ModelSurgery surgery) {}
+
+    /**
+     * Runs after step {@code step}'s gradients are computed and clipped, before AdamW applies them (SwitchLoRA's swaps and
+     * frozen vectors). Must depend on (state, step) alone.
+     */
+    default void beforeUpdate(long step, ModelSurgery surgery) {}
+
+    /** A multiplier on the schedule's learning rate at this step (ReLoRA's re-warmup after each restart). */
+    default double lrFactor(long step) {
+        return 1.0;
+    }
 
     /** A label for the schedule stage of this step (metrics rows carry it), or null for single-stage methods. */
     default String stage(long step) {
@@ -33,4 +57,9 @@ public interface TrainingMethod {
     }
 
     default void restore(JsonNode state) {}
+
+    /** Tensors to keep in checkpoints (candidate pools), by name; restored in place by copying into the same tensors. */
+    default Map<String, Tensor> tensors() {
+        return Map.of();
+    }
 }

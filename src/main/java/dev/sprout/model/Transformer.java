@@ -35,6 +35,21 @@ public final class Transformer {
     private final ModelConfig cfg;
     private final Device device;
     private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+    private final java.util.Set<String> frozen = new java.util.HashSet<>();
+
+    /**
+     * A low-rank adapter on a block linear: y = x W^T + scale * (x A^T) B^T (+ bias), with W frozen.
+     *
+     * @param linear the linear's name, e.g. blocks.0.attn.q
+     * @param a      A [r, in], the parameter {@code linear + ".lora_a"}
+     * @param b      B [out, r], the parameter {@code linear + ".lora_b"}
+     */
+    public record Adapter(String linear, Tensor a, Tensor b, double scale) {
+        public int rank() {
+            return (int) a.size(0);
+        }
+    }
     private final Tensor ropeCos;
     private final Tensor ropeSin;
 
@@ -80,9 +95,64 @@ public final class Transformer {
         return device;
     }
 
-    /** Every trainable tensor by name, in a stable order (the checkpoint and optimizer order). */
+    /** Every parameter tensor by name, frozen ones included, in a stable order (the checkpoint order). */
     public Map<String, Tensor> parameters() {
         return Collections.unmodifiableMap(params);
+    }
+
+    /** The parameters the optimizer trains: all but the frozen weights under adapters, in the same order. */
+    public Map<String, Tensor> trainableParameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> {
+            if (!frozen.contains(k)) out.put(k, v);
+        });
+        return out;
+    }
+
+    /** The block linears that adapters may wrap (q, k, v, o, gate, up, down of every block), by name. */
+    public java.util.List<String> blockLinears() {
+        return params.keySet().stream().filter(n -> n.startsWith("blocks.") && n.endsWith(".weight") && !n.contains("_norm."))
+                .map(n -> n.substring(0, n.length() - ".weight".length())).toList();
+    }
+
+    /**
+     * Wraps a block linear in a low-rank adapter: A and B become parameters ({@code linear.lora_a}, {@code linear.lora_b},
+     * appended to the parameter order), and the linear's weight is frozen (no gradient, no optimizer state; it changes
+     * only when a method folds an update into it).
+     */
+    public Adapter addAdapter(String linear, Tensor a, Tensor b, double scale) {
+        Tensor w = params.get(linear + ".weight");
+        if (w == null || !linear.startsWith("blocks.")) throw new IllegalArgumentException("no block linear " + linear);
+        if (adapters.containsKey(linear)) throw new IllegalArgumentException(linear + " already has an adapter");
+        long out = w.size(0), in = w.size(1);
+        if (a.dim() != 2 || b.dim() != 2 || a.size(1) != in || b.size(0) != out || b.size(1) != a.size(0)) {
+            throw new IllegalArgumentException(linear + ": adapter shapes A " + java.util.Arrays.toString(a.sizes().vec().get()) + ", B "
+                    + java.util.Arrays.toString(b.sizes().vec().get()) + " do not fit W [" + out + ", " + in + "]");
+        }
+        Tensor ta = onDevice(a), tb = onDevice(b);
+        ta.set_requires_grad(true);
+        tb.set_requires_grad(true);
+        params.put(linear + ".lora_a", ta);
+        params.put(linear + ".lora_b", tb);
+        w.set_requires_grad(false);
+        frozen.add(linear + ".weight");
+        Adapter ad = new Adapter(linear, ta, tb, scale);
+        adapters.put(linear, ad);
+        return ad;
+    }
+
+    /** The adapters by linear name, in the order they were added. */
+    public Map<String, Adapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    /** The effective weight of a block linear: W, or W + scale * B A under an adapter (a new tensor, no graph). */
+    public Tensor effectiveWeight(String linear) {
+        Tensor w = param(linear + ".weight");
+        Adapter ad = adapters.get(linear);
+        try (org.bytedeco.pytorch.NoGradGuard ng = new org.bytedeco.pytorch.NoGradGuard()) {
+            return ad == null ? w.clone() : w.add(torch.mm(ad.b(), ad.a()).mul(s(ad.scale())));
+        }
     }
 
     /** The names of block l's parameters, in parameter order. */
@@ -117,7 +187,11 @@ public final class Transformer {
                 case "attn.q.weight", "attn.q.bias", "attn.k.weight", "attn.k.bias", "attn.v.weight", "attn.v.bias",
                      "mlp.up.weight", "mlp.up.bias", "mlp.gate.weight" -> axes.put(name, 0);
                 case "attn.o.weight", "mlp.down.weight" -> axes.put(name, 1);
-                default -> { }
+                default -> {
+                    // an adapter's vectors keep their own step counters (SwitchLoRA resets single rows of A, columns of B)
+                    if (local.endsWith(".lora_a")) axes.put(name, 0);
+                    else if (local.endsWith(".lora_b")) axes.put(name, 1);
+                }
             }
         }
         return axes;
@@ -341,6 +415,8 @@ public final class Transformer {
 
     /** x @ W[rows]^T + b[rows]: an input projection restricted to some output rows (null = all). */
     private Tensor proj(Tensor x, String name, Tensor rows, SliceLeaves leaves, boolean frozen) {
+        Adapter ad = adapters.get(name);
+        if (ad != null) return adapted(x, ad, rows, 1.0, frozen);
         Tensor w = weight(name + ".weight", frozen), bias = weight(name + ".bias", frozen);
         SliceLeaves from = frozen ? null : leaves; // a frozen block's slices need no gradient of their own
         if (rows != null) {
@@ -355,10 +431,26 @@ public final class Transformer {
      * folded into the gathered weight, which is smaller than the activations, so the matmul and bias stay one fused op.
      */
     private Tensor outProj(Tensor x, String name, Tensor cols, double scale, SliceLeaves leaves, boolean frozen) {
+        Adapter ad = adapters.get(name);
+        if (ad != null) return adapted(x, ad, cols, scale, frozen);
         Tensor w = weight(name + ".weight", frozen), bias = weight(name + ".bias", frozen);
         if (cols != null) w = slice(name + ".weight", w, 1, cols, frozen ? null : leaves);
         if (scale != 1.0) w = w.mul(s(scale));
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+    }
+
+    /**
+     * branchScale * (x W^T + s (x A^T) B^T) + b for an adapted linear [B,T,in] -> [B,T,out]: the frozen weight's matmul and
+     * the two thin ones (r = rank), never the dense W + s B A. Adapters wrap whole linears: subnetwork plans that
+     * gather heads or neurons are not combined with them.
+     */
+    private Tensor adapted(Tensor x, Adapter ad, Tensor index, double branchScale, boolean frozen) {
+        if (index != null) throw new UnsupportedOperationException(ad.linear() + ": subnetwork plans that sample heads or neurons do not run on adapted linears");
+        Tensor w = params.get(ad.linear() + ".weight"), bias = weight(ad.linear() + ".bias", frozen);
+        Tensor a = frozen ? ad.a().detach() : ad.a(), b = frozen ? ad.b().detach() : ad.b();
+        if (branchScale != 1.0) w = w.mul(s(branchScale));
+        Tensor y = bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
+        return y.add(torch.linear(torch.linear(x, a), b.mul(s(ad.scale() * branchScale))));
     }
 
     /** The rows (axis 0) or columns (axis 1) {@code index} of a parameter: a leaf of {@code leaves}, or an index_select in the graph. */
@@ -417,8 +509,12 @@ public final class Transformer {
         if (!cfg.isLlama()) add(name + ".bias", torch.zeros(cfg.dModel()));
     }
 
+    private Tensor onDevice(Tensor cpu) {
+        return device.is_cpu() ? cpu : cpu.to(device, torch.ScalarType.Float);
+    }
+
     private void add(String name, Tensor cpu) {
-        Tensor t = device.is_cpu() ? cpu : cpu.to(device, torch.ScalarType.Float);
+        Tensor t = onDevice(cpu);
         t.set_requires_grad(true);
         params.put(name, t);
     }

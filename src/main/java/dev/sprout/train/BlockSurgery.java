@@ -25,6 +25,7 @@ public final class BlockSurgery implements ModelSurgery {
             for (String name : model.blockParameters(src)) {
                 String target = Transformer.sameInBlock(name, src, dst);
                 model.param(target).copy_(model.param(name));
+                if (!optimizer.states().containsKey(target)) continue; // a frozen weight has no optimizer state
                 if (copyOptimizerState) optimizer.copyState(name, target);
                 else optimizer.resetState(target, null);
             }
@@ -44,12 +45,25 @@ public final class BlockSurgery implements ModelSurgery {
     @Override
     public void resetOptimizerState(int l) {
         checkBlock(l);
-        for (String name : model.blockParameters(l)) optimizer.resetState(name, null);
+        for (String name : model.blockParameters(l)) {
+            if (optimizer.states().containsKey(name)) optimizer.resetState(name, null);
+        }
     }
 
     @Override
     public void resetOptimizerState() {
-        for (String name : model.parameters().keySet()) optimizer.resetState(name, null);
+        for (String name : optimizer.states().keySet()) optimizer.resetState(name, null);
+    }
+
+    @Override
+    public void resetOptimizerState(String param, dev.sprout.optim.Slice slice) {
+        if (!optimizer.states().containsKey(param)) throw new IllegalArgumentException("no optimizer state for " + param);
+        optimizer.resetState(param, slice);
+    }
+
+    @Override
+    public Transformer model() {
+        return model;
     }
 
     private void checkBlock(int l) {

@@ -34,16 +34,29 @@ public final class FlopsAccountant {
 
     private final ModelConfig cfg;
     private final double bwdOverFwd;
+    private final int adapterRank;
 
     public FlopsAccountant(ModelConfig cfg, double bwdOverFwd) {
+        this(cfg, bwdOverFwd, 0);
+    }
+
+    /**
+     * @param adapterRank rank of the low-rank adapters on every block linear (0: none). An adapted linear [out, in] adds
+     *                    2r(in + out) forward FLOPs per token, and its frozen weight computes no weight gradient.
+     */
+    public FlopsAccountant(ModelConfig cfg, double bwdOverFwd, int adapterRank) {
+        if (adapterRank < 0) throw new IllegalArgumentException("adapterRank must be >= 0, got " + adapterRank);
         this.cfg = cfg;
         this.bwdOverFwd = bwdOverFwd;
+        this.adapterRank = adapterRank;
     }
 
     /** Forward FLOPs of the plan on {@code sequences} sequences of {@code t} tokens. */
     public Breakdown forward(SubnetPlan plan, long sequences, int t) {
         Breakdown blocks = Breakdown.ZERO;
-        for (int l = 0; l < plan.layers().size(); l++) blocks = blocks.plus(blockForward(plan.layers().get(l), sequences, t));
+        for (int l = 0; l < plan.layers().size(); l++) {
+            blocks = blocks.plus(blockForward(plan.layers().get(l), sequences, t)).plus(adapterForward(plan.layers().get(l), sequences, t));
+        }
         return blocks.plus(headForward(sequences, t));
     }
 
@@ -58,7 +71,12 @@ public final class FlopsAccountant {
         Breakdown total = headForward(sequences, t).times(1 + bwdOverFwd);
         for (int l = 0; l < plan.layers().size(); l++) {
             Breakdown fwd = blockForward(plan.layers().get(l), sequences, t);
-            if (plan.updates(l)) {
+            Breakdown adapters = adapterForward(plan.layers().get(l), sequences, t);
+            total = total.plus(adapters.times(1 + bwdOverFwd)); // adapters run only on trained full blocks
+            if (plan.updates(l) && adapterRank > 0) {
+                double half = 1 + bwdOverFwd / 2; // frozen dense weights: activation gradients only
+                total = total.plus(new Breakdown(fwd.attnProj() * half, fwd.attnScores() * (1 + bwdOverFwd), fwd.mlp() * half, 0));
+            } else if (plan.updates(l)) {
                 total = total.plus(fwd.times(1 + bwdOverFwd));
             } else if (l >= plan.gradientFloor()) {
                 double half = 1 + bwdOverFwd / 2;
@@ -100,6 +118,15 @@ public final class FlopsAccountant {
         double scores = 4.0 * t * (h * d);
         double mlp = (cfg.isLlama() ? 6 : 4) * c * f;
         return new Breakdown(proj * tokens, scores * tokens, mlp * tokens, 0);
+    }
+
+    /** The adapters' thin matmuls of a running block: x A^T then (.) B^T, 2r(in + out) per token for each linear. */
+    private Breakdown adapterForward(LayerPlan lp, long sequences, int t) {
+        if (adapterRank == 0 || !lp.active()) return Breakdown.ZERO;
+        double c = cfg.dModel(), kv = (double) cfg.kvHeads() * cfg.headDim(), f = cfg.ffDim(), r = adapterRank, tokens = (double) sequences * t;
+        double attn = 2 * r * ((c + c) * 2 + (c + kv) * 2); // q and o: C x C; k and v: C -> G*D
+        double mlp = 2 * r * (c + f) * (cfg.isLlama() ? 3 : 2);
+        return new Breakdown(attn * tokens, 0, mlp * tokens, 0);
     }
 
     private Breakdown headForward(long sequences, int t) {

@@ -48,6 +48,11 @@ public final class TrainStep {
     }
 
     public Result run(SubnetPlan plan, double lr, BatchSampler sampler) {
+        return run(plan, lr, sampler, () -> {});
+    }
+
+    /** @param beforeUpdate runs after clipping, before AdamW (the method's hook; its native temporaries die with the step) */
+    public Result run(SubnetPlan plan, double lr, BatchSampler sampler, Runnable beforeUpdate) {
         double lossSum = 0, norm;
         try (PointerScope scope = new PointerScope()) {
             // masked: sampled heads and neurons run from gathered leaves, so only their slices get gradients
@@ -60,6 +65,7 @@ public final class TrainStep {
             }
             Map<String, Tensor> sliceGrads = leaves == null ? Map.of() : leaves.grads();
             norm = clipGradients(clip, sliceGrads.values());
+            beforeUpdate.run();
             optimizer.step(lr, maskedSlices ? model.slices(plan) : Map.of(), sliceGrads);
             optimizer.zeroGrad();
         }

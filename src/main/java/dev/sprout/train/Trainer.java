@@ -77,11 +77,13 @@ public final class Trainer implements AutoCloseable {
         Backend.init(cfg.threads());
         this.device = Backend.device(cfg.device());
         this.model = new Transformer(cfg.model(), device, cfg.seed());
-        this.optimizer = new AdamW(model.parameters(), model.sliceAxes(), cfg.optim());
         this.method = Methods.build(cfg);
+        method.setup(model);
+        this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), cfg.optim());
+        method.setupOptimizer(optimizer);
         this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
         this.evalWindows = new EvalWindows(data, cfg.model().context(), cfg.train().evalTokens());
-        this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd());
+        this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd(), adapterRank(model));
         this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(console, tty);
@@ -166,9 +168,10 @@ public final class Trainer implements AutoCloseable {
         while (step < end && !stopRequested) {
             method.beforeStep(step, surgery);
             SubnetPlan plan = method.plan(step);
-            double lr = schedule.at(step);
+            double lr = schedule.at(step) * method.lrFactor(step);
             long t0 = System.nanoTime();
-            TrainStep.Result r = stepper.run(plan, lr, sampler);
+            long current = step;
+            TrainStep.Result r = stepper.run(plan, lr, sampler, () -> method.beforeUpdate(current, surgery));
             double loss = r.loss(), gradNorm = r.gradNorm();
             double ms = (System.nanoTime() - t0) / 1e6;
             step++;
@@ -252,6 +255,7 @@ public final class Trainer implements AutoCloseable {
         f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head())
                 .put("paper_model", paperFlops);
         state.set("method", method.state());
+        method.tensors().forEach((k, v) -> tensors.put("method." + k, v));
         try (PointerScope scope = new PointerScope()) {
             checkpoints.save(step, tensors, state);
         }
@@ -279,6 +283,7 @@ public final class Trainer implements AutoCloseable {
                 if (steps == null || steps.numel() != e.getValue().steps.length) throw new CheckpointException("checkpoint " + ck.file() + " lacks the step counters of " + e.getKey());
                 steps.contiguous().data_ptr_long().get(e.getValue().steps);
             }
+            for (var e : method.tensors().entrySet()) Checkpoints.copyInto(ck, "method." + e.getKey(), e.getValue());
             Tensor rng = ck.tensors().get("rng.torch_cpu");
             if (rng != null) torch.getDefaultCPUGenerator().set_state(rng);
         }
@@ -296,6 +301,16 @@ public final class Trainer implements AutoCloseable {
     private Summary summary(boolean complete) {
         return new Summary(lastVal == null ? Double.NaN : lastVal, step, (long) tokens, flops.total(), round(wallS),
                 cfg.model().paramCount(), method.name(), complete, flops, paperFlops, tokens / cfg.model().paramCount());
+    }
+
+    /** The rank of the model's adapters (0: none); the accountant assumes one rank on every block linear. */
+    private static int adapterRank(Transformer model) {
+        var ranks = model.adapters().values().stream().map(Transformer.Adapter::rank).distinct().toList();
+        if (ranks.size() > 1) throw new IllegalStateException("adapters of different ranks " + ranks);
+        if (!ranks.isEmpty() && model.adapters().size() != model.blockLinears().size()) {
+            throw new IllegalStateException("adapters on " + model.adapters().size() + " of " + model.blockLinears().size() + " block linears");
+        }
+        return ranks.isEmpty() ? 0 : ranks.get(0);
     }
 
     private static double round(double v) {

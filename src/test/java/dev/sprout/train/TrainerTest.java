@@ -182,6 +182,38 @@ class TrainerTest {
     }
 
     @Test
+    void lowRankRunsResumeExactlyInTheMiddleOfSwitchingAndRestarts() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path cfg = TestRuns.tinyConfig(tmp, "llama");
+        String[] common = {"--set", "method.lora.rank=4", "--set", "optim.weight_decay=0"};
+        var methods = java.util.Map.of(
+                // about 0.4 swaps per side and layer per step, counterparts frozen 3 steps: stopping at 23 cuts through both
+                "switchlora", new String[]{"--set", "method.name=switchlora", "--set", "method.switchlora.interval0=10", "--set", "method.switchlora.freeze_steps=3"},
+                "relora", new String[]{"--set", "method.name=relora", "--set", "method.relora.reset_every=15", "--set", "method.relora.restart_warmup=5"},
+                "lora", new String[]{"--set", "method.name=lora"});
+        for (var e : methods.entrySet()) {
+            List<String> args = new ArrayList<>(List.of(common));
+            args.addAll(List.of(e.getValue()));
+            String[] sets = args.toArray(String[]::new);
+            Path straight = tmp.resolve(e.getKey() + "-straight"), split = tmp.resolve(e.getKey() + "-split");
+            assertEquals(0, Sprout.execute(train(cfg, data, straight, sets)));
+            List<String> first = new ArrayList<>(List.of(train(cfg, data, split, sets)));
+            first.addAll(List.of("--max-steps", "23"));
+            assertEquals(0, Sprout.execute(first.toArray(String[]::new)));
+            assertEquals(0, Sprout.execute("train", "--out", split.toString(), "--resume"));
+            List<JsonNode> a = rows(straight), b = rows(split);
+            for (int i = 0; i < 40; i++) {
+                assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, e.getKey() + " step " + (i + 1));
+                assertEquals(a.get(i).get("lr").asDouble(), b.get(i).get("lr").asDouble(), 0.0);
+            }
+            assertTrue(a.get(39).get("loss").asDouble() < a.get(0).get("loss").asDouble() - 0.5, e.getKey() + " learns: " + a.get(39).get("loss"));
+        }
+        // ReLoRA's learning rate re-warms after the restart at step 15 (rows are 1-based: row 16 is step 15)
+        List<JsonNode> relora = rows(tmp.resolve("relora-straight"));
+        assertTrue(relora.get(15).get("lr").asDouble() < 0.3 * relora.get(14).get("lr").asDouble(), "jagged schedule: " + relora.get(15).get("lr"));
+    }
+
+    @Test
     void sigtermWritesACheckpointAtTheCurrentStep() throws Exception {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");

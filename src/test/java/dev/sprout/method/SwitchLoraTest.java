@@ -1,0 +1,165 @@
+package dev.sprout.method;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sprout.config.ConfigLoader;
+import dev.sprout.config.MethodConfig;
+import dev.sprout.config.OptimConfig;
+import dev.sprout.model.ModelConfig;
+import dev.sprout.model.Tensors;
+import dev.sprout.model.Transformer;
+import dev.sprout.optim.AdamW;
+import dev.sprout.subnet.SubnetExecutionTest;
+import dev.sprout.subnet.SubnetPlan;
+import dev.sprout.train.BlockSurgery;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** SwitchLoRA's initialisation, swaps, counterpart reset and freeze, and schedule. */
+class SwitchLoraTest {
+    static final OptimConfig OPT = new OptimConfig(1e-2, 0, 0, "constant", 0.9, 0.999, 1e-8, 0.0, 0, 1);
+
+    static ModelConfig model(String family) {
+        return ConfigLoader.load(null, List.of("model.family=" + family, "model.n_layer=2", "model.n_head=4",
+                "model.n_kv_head=" + (family.equals("llama") ? 2 : 0), "model.d_model=32", "model.context=16")).model().resolve(40);
+    }
+
+    static SwitchLora method(int rank, double interval0, int freezeSteps, boolean reset, boolean freeze, int totalSteps) {
+        return new SwitchLora(new MethodConfig.Lora(rank, 1.0), new MethodConfig.Switchlora(interval0, 0.1, freezeSteps, reset, freeze, true), 2, totalSteps, 5);
+    }
+
+    static float[] logits(Transformer model) {
+        try (PointerScope s = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            return Tensors.toFloats(model.logits(SubnetExecutionTest.tokens(2, 16, 40, 5), SubnetPlan.full(2)));
+        }
+    }
+
+    static double maxDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
+    }
+
+    /** One training step as the trainer orders it: forward, backward, (no clipping), switch, AdamW. */
+    static void step(SwitchLora m, Transformer model, AdamW opt, BlockSurgery surgery, long step) {
+        try (PointerScope s = new PointerScope()) {
+            model.lossAndBackward(SubnetExecutionTest.tokens(2, 16, 40, 300 + step), SubnetExecutionTest.tokens(2, 16, 40, 400 + step), SubnetPlan.full(2),
+                    null, 1.0, Transformer.LOGIT_CHUNK_ELEMENTS);
+            m.beforeUpdate(step, surgery);
+            opt.step(1e-2);
+            opt.zeroGrad();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama"})
+    void theAdaptedModelStartsAsTheDenseInitialisation(String family) {
+        Transformer dense = new Transformer(model(family), SubnetExecutionTest.CPU, 21), adapted = new Transformer(model(family), SubnetExecutionTest.CPU, 21);
+        method(4, 40, 5, true, true, 100).setup(adapted);
+        assertEquals(adapted.blockLinears().size(), adapted.adapters().size(), "every block linear is adapted");
+        assertTrue(maxDiff(logits(dense), logits(adapted)) < 1e-5, "W - s B A + s B A = W: " + maxDiff(logits(dense), logits(adapted)));
+        // s B A has nn.Linear's scale gain / sqrt(in) (methods.md 5.3): check it on the MLP's down projection [C, F]
+        Transformer.Adapter down = adapted.adapters().get("blocks.0.mlp.down");
+        float[] ba = Tensors.toFloats(org.bytedeco.pytorch.global.torch.mm(down.b(), down.a()).mul(new org.bytedeco.pytorch.Scalar(down.scale())));
+        double sq = 0;
+        for (float v : ba) sq += v * v;
+        double std = Math.sqrt(sq / ba.length), want = 1 / Math.sqrt(3) / Math.sqrt(down.a().size(1));
+        assertEquals(want, std, 0.15 * want, "element std of s B A");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama"})
+    void aSwapLeavesTheOutputUnchanged(String family) {
+        Transformer model = new Transformer(model(family), SubnetExecutionTest.CPU, 22);
+        SwitchLora m = method(4, 1e9, 0, true, false, 100); // a huge interval: no scheduled swaps, we swap by hand
+        m.setup(model);
+        AdamW opt = new AdamW(model.trainableParameters(), model.sliceAxes(), OPT);
+        BlockSurgery surgery = new BlockSurgery(model, opt);
+        for (long s = 0; s < 5; s++) step(m, model, opt, surgery, s); // A, B and W away from their initial values
+        float[] before = logits(model);
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            for (SwitchLora.Layer l : layersOf(m)) {
+                Transformer.Adapter ad = model.adapters().get(l.linear);
+                float[] a0 = Tensors.toFloats(ad.a().select(0, l.cursorA));
+                assertTrue(m.swapA(l, ad, model, surgery));
+                assertTrue(m.swapB(l, ad, model, surgery));
+                assertFalse(Arrays.equals(a0, Tensors.toFloats(ad.a().select(0, l.cursorA == 0 ? 3 : l.cursorA - 1))), l.linear + ": A's row changed");
+            }
+        }
+        double d = maxDiff(before, logits(model));
+        assertTrue(d < 1e-5, "output moved by " + d);
+    }
+
+    @Test
+    void theCounterpartIsResetAndFrozenForNStepsWhileEverythingElseMoves() {
+        Transformer model = new Transformer(model("gpt2"), SubnetExecutionTest.CPU, 23);
+        int n = 3;
+        SwitchLora m = method(4, 8, n, true, true, 1000); // about 0.5 swaps per side, layer and step at first
+        m.setup(model);
+        AdamW opt = new AdamW(model.trainableParameters(), model.sliceAxes(), OPT);
+        BlockSurgery surgery = new BlockSurgery(model, opt);
+        for (long s = 0; s < 3; s++) step(m, model, opt, surgery, s);
+        SwitchLora.Layer l = layersOf(m).get(0);
+        String bName = l.linear + ".lora_b";
+        int[] held = l.heldA.clone();
+        long step = 3;
+        // run until layer 0 swaps an A row, checking the state right after the switch, before AdamW
+        int swapped = -1;
+        while (swapped < 0) {
+            try (PointerScope s = new PointerScope()) {
+                model.lossAndBackward(SubnetExecutionTest.tokens(2, 16, 40, 300 + step), SubnetExecutionTest.tokens(2, 16, 40, 400 + step), SubnetPlan.full(2),
+                        null, 1.0, Transformer.LOGIT_CHUNK_ELEMENTS);
+                m.beforeUpdate(step, surgery);
+                for (int i = 0; i < held.length; i++) if (held[i] != l.heldA[i]) swapped = i;
+                if (swapped >= 0) {
+                    AdamW.State st = opt.states().get(bName);
+                    for (float v : Tensors.toFloats(st.m.select(1, swapped))) assertEquals(0f, v);
+                    for (float v : Tensors.toFloats(st.v.select(1, swapped))) assertEquals(0f, v);
+                    assertEquals(0, st.steps[swapped], "counterpart's step counter");
+                    for (float v : Tensors.toFloats(model.param(bName).grad().select(1, swapped))) assertEquals(0f, v);
+                }
+                opt.step(1e-2);
+                opt.zeroGrad();
+            }
+            step++;
+            assertTrue(step < 200, "no swap in layer 0");
+        }
+        float[] frozenCol = Tensors.toFloats(model.param(bName).select(1, swapped)), rest = Tensors.toFloats(model.param(bName));
+        for (int k = 1; k < n; k++) step(m, model, opt, surgery, step++); // the swap step was the first of N
+        assertArrayEquals(frozenCol, Tensors.toFloats(model.param(bName).select(1, swapped)), "the counterpart does not move for N steps");
+        assertFalse(Arrays.equals(rest, Tensors.toFloats(model.param(bName))), "the rest of B moves");
+        step(m, model, opt, surgery, step++);
+        assertFalse(Arrays.equals(frozenCol, Tensors.toFloats(model.param(bName).select(1, swapped))), "it trains again after N steps");
+    }
+
+    @Test
+    void swapsPerStepFollowThePublishedScheduleInExpectation() {
+        Transformer model = new Transformer(model("gpt2"), SubnetExecutionTest.CPU, 24);
+        int total = 1500;
+        SwitchLora m = method(8, 4, 0, true, false, total);
+        m.setup(model);
+        AdamW opt = new AdamW(model.trainableParameters(), model.sliceAxes(), OPT);
+        BlockSurgery surgery = new BlockSurgery(model, opt);
+        double expected = 0;
+        int sides = 2 * model.adapters().size();
+        for (long s = 0; s < total; s++) {
+            m.beforeUpdate(s, surgery);
+            expected += sides * m.expectedSwaps(s);
+        }
+        // rate(t) = 0.3^((t+1)/(0.1 T)): r / interval0 = 2 per side and layer at first, 0.6 at t = 0.1 T
+        assertEquals(2 * 0.3, m.expectedSwaps((long) (0.1 * total) - 1), 1e-9);
+        assertEquals(expected, m.swaps(), 0.03 * expected, "swaps over the run against the schedule's sum");
+    }
+
+    static List<SwitchLora.Layer> layersOf(SwitchLora m) {
+        return m.layers();
+    }
+}
