@@ -8,9 +8,13 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringViewOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -22,11 +26,26 @@ import org.bytedeco.pytorch.global.torch;
  * o/down) keeps one step counter per row or column, and a step may update only some of its slices: the other
  * slices, their moments and their counters stay bit for bit as they were (subnetwork training, and the
  * per-vector counters of SwitchLoRA).
+ *
+ * <p>A matrix marked with {@link #project} is trained with GaLore (Zhao et al. 2024): the weights stay full rank,
+ * but its Adam moments live in a rank-r space spanned by the top singular vectors of its gradient, refreshed
+ * every few updates, so their memory shrinks from 2mn to 2r·max(m, n) floats (plus the mr or nr basis).
  */
 public final class AdamW {
+    /** GaLore's default scale alpha on the back-projected update (the paper's and reference code's 0.25). */
+    public static final double DEFAULT_GALORE_SCALE = 0.25;
+
+    /**
+     * The GaLore projection of one matrix W [m, n]: {@code matrix} holds the top-{@code rank} left singular vectors
+     * P [m, r] of a recent gradient when {@code left} (m <= n, moments shaped like P^T G [r, n]), else the right
+     * ones Q [n, r] (moments shaped like G Q [m, r]). It is recomputed at update counts 1, updateEvery + 1, ...
+     */
+    public record Projection(Tensor matrix, boolean left, int rank, int updateEvery, double scale) {}
+
     /** Optimizer state of one parameter. */
     public static final class State {
         public final Tensor param;
+        /** The moments: shaped like the parameter, or like its projected gradient when {@link #projection} is set. */
         public final Tensor m;
         public final Tensor v;
         public final boolean decay;
@@ -34,6 +53,8 @@ public final class AdamW {
         public final int sliceAxis;
         /** Updates received: one entry (whole tensor) or one per slice along {@link #sliceAxis}. */
         public final long[] steps;
+        /** Null for plain AdamW; set for a GaLore matrix, which always has a whole-tensor counter. */
+        public final Projection projection;
 
         State(Tensor param, boolean decay, int sliceAxis) {
             this.param = param;
@@ -42,6 +63,20 @@ public final class AdamW {
             this.m = torch.zeros_like(param).set_requires_grad(false);
             this.v = torch.zeros_like(param).set_requires_grad(false);
             this.steps = new long[sliceAxis < 0 ? 1 : (int) param.size(sliceAxis)];
+            this.projection = null;
+        }
+
+        /** A fresh GaLore state; the basis is allocated now (zeros) so a checkpoint can be restored into it. */
+        State(Tensor param, int rank, int updateEvery, double scale) {
+            long rows = param.size(0), cols = param.size(1);
+            boolean left = rows <= cols;
+            this.param = param;
+            this.decay = true;
+            this.sliceAxis = -1;
+            this.m = param.new_zeros(left ? new long[]{rank, cols} : new long[]{rows, rank}, new TensorOptions());
+            this.v = torch.zeros_like(m);
+            this.steps = new long[1];
+            this.projection = new Projection(param.new_zeros(new long[]{left ? rows : cols, rank}, new TensorOptions()), left, rank, updateEvery, scale);
         }
 
         /** The single count when every slice has the same, else -1. */
@@ -71,6 +106,44 @@ public final class AdamW {
 
     public Map<String, State> states() {
         return Collections.unmodifiableMap(states);
+    }
+
+    /**
+     * Trains the 2-D parameter {@code name} with GaLore from now on: its moments are replaced by zeros of the
+     * projected shape, its counter by a single whole-tensor counter at 0 (so its next update computes a basis),
+     * and it can no longer be updated by slices. Call it before training, outside any PointerScope (the new state
+     * must outlive it).
+     *
+     * @param rank        r, at most min(m, n)
+     * @param updateEvery T: the basis is recomputed from the gradient at update counts 1, T + 1, 2T + 1, ...
+     * @param scale       alpha, the factor on the back-projected update ({@link #DEFAULT_GALORE_SCALE})
+     */
+    public void project(String name, int rank, int updateEvery, double scale) {
+        State st = states.get(name);
+        if (st == null) throw new IllegalArgumentException("no optimizer state for " + name);
+        long[] shape = Tensors.shape(st.param);
+        if (shape.length != 2) throw new IllegalArgumentException(name + " has shape " + Arrays.toString(shape) + ": GaLore projects 2-D parameters only");
+        long maxRank = Math.min(shape[0], shape[1]);
+        if (rank < 1 || rank > maxRank) throw new IllegalArgumentException(name + ": GaLore rank " + rank + " outside [1, " + maxRank + "]");
+        if (updateEvery < 1) throw new IllegalArgumentException(name + ": GaLore update interval " + updateEvery + " must be at least 1");
+        if (!(scale > 0) || Double.isInfinite(scale)) throw new IllegalArgumentException(name + ": GaLore scale " + scale + " must be positive and finite");
+        states.put(name, new State(st.param, rank, updateEvery, scale));
+    }
+
+    /** Bytes of optimizer state (moments and GaLore bases, not the step counters) over all parameters. */
+    public long stateBytes() {
+        return stateBytes(name -> true);
+    }
+
+    /** Bytes of optimizer state (moments and GaLore bases) of the parameters whose names {@code names} accepts. */
+    public long stateBytes(Predicate<String> names) {
+        long bytes = 0;
+        for (var e : states.entrySet()) {
+            if (!names.test(e.getKey())) continue;
+            State st = e.getValue();
+            bytes += st.m.nbytes() + st.v.nbytes() + (st.projection == null ? 0 : st.projection.matrix().nbytes());
+        }
+        return bytes;
     }
 
     /** One update of every parameter that has a gradient, whole tensors. */
@@ -103,7 +176,11 @@ public final class AdamW {
                 Tensor g = st.param.grad();
                 if (sliceGrad == null && !g.defined()) continue;
                 double wd = st.decay ? cfg.weightDecay() : 0.0;
-                if (slice == null) {
+                if (st.projection != null) {
+                    if (slice != null) throw new IllegalArgumentException(e.getKey() + " is trained with GaLore and cannot be updated by slices");
+                    st.steps[0]++;
+                    updateProjected(st, g, lr, wd);
+                } else if (slice == null) {
                     for (int i = 0; i < st.steps.length; i++) st.steps[i]++;
                     long t = st.uniformStep();
                     if (t >= 0) {
@@ -149,9 +226,13 @@ public final class AdamW {
         }
     }
 
-    /** Zeroes the moments and counters of some slices (SwitchLoRA's reset), or of the whole tensor when index is null. */
+    /**
+     * Zeroes the moments and counters of some slices (SwitchLoRA's reset), or of the whole tensor when index is null.
+     * A GaLore basis is kept: with its counter at 0 the next update recomputes it anyway.
+     */
     public void resetState(String name, Slice slice) {
         State st = states.get(name);
+        if (slice != null && st.projection != null) throw new IllegalArgumentException(name + " is trained with GaLore: its state cannot be reset by slices");
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             if (slice == null) {
                 st.m.zero_();
@@ -166,13 +247,21 @@ public final class AdamW {
         }
     }
 
-    /** Copies one parameter's moments and step counters onto another of the same shape (a copied block's). */
+    /**
+     * Copies one parameter's moments and step counters onto another of the same shape (a copied block's), and the
+     * GaLore basis with them: projected moments mean nothing without the basis they were projected on.
+     */
     public void copyState(String src, String dst) {
         State from = states.get(src), to = states.get(dst);
         if (from == null || to == null) throw new IllegalArgumentException("no optimizer state for " + (from == null ? src : dst));
+        int fromRank = from.projection == null ? 0 : from.projection.rank(), toRank = to.projection == null ? 0 : to.projection.rank();
+        if (fromRank != toRank) {
+            throw new IllegalArgumentException("cannot copy the optimizer state of " + src + " (GaLore rank " + fromRank + ") onto " + dst + " (GaLore rank " + toRank + ")");
+        }
         try (NoGradGuard ng = new NoGradGuard()) {
             to.m.copy_(from.m);
             to.v.copy_(from.v);
+            if (from.projection != null) to.projection.matrix().copy_(from.projection.matrix());
         }
         System.arraycopy(from.steps, 0, to.steps, 0, to.steps.length);
     }
@@ -189,6 +278,39 @@ public final class AdamW {
         torch.addcmul_out(v, v, g, g, s(1 - beta2));
         Tensor denom = v.sqrt().div_(s(Math.sqrt(bc2))).add_(s(eps));
         torch.addcdiv_out(p, p, m, denom, s(-lr / bc1));
+    }
+
+    /**
+     * The GaLore update of a whole matrix whose counter was just advanced: refresh the basis when due, Adam on the
+     * projected gradient (moments kept across basis changes, as in GaLore's reference code), back-projection,
+     * decoupled weight decay on the full matrix. Must run under NoGradGuard.
+     */
+    private void updateProjected(State st, Tensor g, double lr, double weightDecay) {
+        Projection pr = st.projection;
+        long t = st.steps[0];
+        if ((t - 1) % pr.updateEvery() == 0) pr.matrix().copy_(topSingularVectors(g, pr.rank(), pr.left()));
+        Tensor basis = pr.matrix();
+        Tensor r = pr.left() ? basis.t().mm(g) : g.mm(basis);
+        double b1 = cfg.beta1(), b2 = cfg.beta2(), bc1 = 1 - Math.pow(b1, t), bc2 = 1 - Math.pow(b2, t);
+        if (weightDecay != 0) st.param.mul_(s(1 - lr * weightDecay));
+        st.m.lerp_(r, s(1 - b1));
+        st.v.mul_(s(b2));
+        torch.addcmul_out(st.v, st.v, r, r, s(1 - b2));
+        Tensor normalized = st.m.div(st.v.sqrt().div_(s(Math.sqrt(bc2))).add_(s(cfg.eps())));
+        Tensor back = pr.left() ? basis.mm(normalized) : normalized.mm(basis.t());
+        st.param.add_(back, s(-lr * pr.scale() / bc1));
+    }
+
+    /**
+     * The top-{@code rank} left ({@code left}) or right singular vectors of g as columns. A singular vector's sign is
+     * arbitrary and differs between LAPACK and CUDA; since the moments outlive a basis change, the sign changes the
+     * update, so each column is signed to make its largest-magnitude entry positive.
+     */
+    private static Tensor topSingularVectors(Tensor g, int rank, boolean left) {
+        var svd = torch.linalg_svd(g, false, new StringViewOptional());
+        Tensor basis = left ? svd.get0().narrow(1, 0, rank) : svd.get2().narrow(0, 0, rank).t();
+        Tensor peak = basis.abs().argmax(new LongOptional(0), true);
+        return basis.mul(basis.gather(0, peak).sign());
     }
 
     /** The same update where each slice along {@code axis} has its own step count (bias corrections differ). */

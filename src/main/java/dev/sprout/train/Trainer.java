@@ -240,11 +240,7 @@ public final class Trainer implements AutoCloseable {
     private void saveCheckpoint() throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         model.parameters().forEach((k, v) -> tensors.put("param." + k, v));
-        optimizer.states().forEach((k, st) -> {
-            tensors.put("adam.m." + k, st.m);
-            tensors.put("adam.v." + k, st.v);
-            tensors.put("adam.step." + k, torch.tensor(st.steps));
-        });
+        OptimizerCheckpoint.addTo(tensors, optimizer);
         tensors.put("rng.torch_cpu", torch.getDefaultCPUGenerator().get_state());
         ObjectNode state = MetricsLog.JSON.createObjectNode();
         state.put("format_version", 1).put("step", step).put("tokens", tokens).put("wall_s", wallS)
@@ -276,13 +272,7 @@ public final class Trainer implements AutoCloseable {
         if (diff != null) throw new CheckpointException("checkpoint " + ck.file() + " belongs to a different configuration (" + diff + ")");
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : model.parameters().entrySet()) Checkpoints.copyInto(ck, "param." + e.getKey(), e.getValue());
-            for (var e : optimizer.states().entrySet()) {
-                Checkpoints.copyInto(ck, "adam.m." + e.getKey(), e.getValue().m);
-                Checkpoints.copyInto(ck, "adam.v." + e.getKey(), e.getValue().v);
-                Tensor steps = ck.tensors().get("adam.step." + e.getKey());
-                if (steps == null || steps.numel() != e.getValue().steps.length) throw new CheckpointException("checkpoint " + ck.file() + " lacks the step counters of " + e.getKey());
-                steps.contiguous().data_ptr_long().get(e.getValue().steps);
-            }
+            OptimizerCheckpoint.restore(ck, optimizer);
             for (var e : method.tensors().entrySet()) Checkpoints.copyInto(ck, "method." + e.getKey(), e.getValue());
             Tensor rng = ck.tensors().get("rng.torch_cpu");
             if (rng != null) torch.getDefaultCPUGenerator().set_state(rng);

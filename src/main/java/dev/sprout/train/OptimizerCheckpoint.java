@@ -1,0 +1,48 @@
+package dev.sprout.train;
+
+import dev.sprout.optim.AdamW;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The AdamW state in a checkpoint, per parameter: {@code adam.m.<name>}, {@code adam.v.<name>},
+ * {@code adam.step.<name>}, and {@code adam.proj.<name>} for a GaLore matrix. Kept apart from the Trainer so the
+ * round trip can be tested on an optimizer alone.
+ */
+public final class OptimizerCheckpoint {
+    private OptimizerCheckpoint() {}
+
+    /** Adds the optimizer's state tensors to {@code tensors}, the checkpoint being assembled. */
+    public static void addTo(Map<String, Tensor> tensors, AdamW optimizer) {
+        optimizer.states().forEach((k, st) -> {
+            tensors.put("adam.m." + k, st.m);
+            tensors.put("adam.v." + k, st.v);
+            tensors.put("adam.step." + k, torch.tensor(st.steps));
+            if (st.projection != null) tensors.put("adam.proj." + k, st.projection.matrix());
+        });
+    }
+
+    /**
+     * Copies the checkpoint's optimizer state into {@code optimizer}, whose parameters must already be projected as
+     * they were when it was saved. Call under NoGradGuard.
+     */
+    public static void restore(Checkpoints.Loaded ck, AdamW optimizer) {
+        for (var e : optimizer.states().entrySet()) {
+            String name = e.getKey();
+            AdamW.State st = e.getValue();
+            if (st.projection != null) {
+                // checked first: a checkpoint of plain AdamW would otherwise fail on the moments' shape, which hides the cause
+                if (!ck.tensors().containsKey("adam.proj." + name)) {
+                    throw new CheckpointException("checkpoint " + ck.file() + " lacks the GaLore projection of " + name + " (adam.proj." + name + ")");
+                }
+                Checkpoints.copyInto(ck, "adam.proj." + name, st.projection.matrix());
+            }
+            Checkpoints.copyInto(ck, "adam.m." + name, st.m);
+            Checkpoints.copyInto(ck, "adam.v." + name, st.v);
+            Tensor steps = ck.tensors().get("adam.step." + name);
+            if (steps == null || steps.numel() != st.steps.length) throw new CheckpointException("checkpoint " + ck.file() + " lacks the step counters of " + name);
+            steps.contiguous().data_ptr_long().get(st.steps);
+        }
+    }
+}
