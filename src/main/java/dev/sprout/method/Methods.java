@@ -21,6 +21,7 @@ public final class Methods {
             case "lora" -> new Lora(m.lora(), layers, cfg.seed());
             case "switchlora" -> new SwitchLora(m.lora(), m.switchlora(), layers, steps, cfg.seed());
             case "relora" -> new Relora(m.lora(), m.relora(), layers, cfg.seed());
+            case "galore" -> new Galore(m.galore(), layers);
             default -> throw new ConfigException("method.name: unknown method '" + m.name() + "'");
         };
     }

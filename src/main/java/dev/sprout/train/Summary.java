@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /** summary.json: what a run reached and what it cost. */
 public record Summary(double finalValLoss, long steps, long tokens, double flops, double wallS, long params, String method,
-                      boolean complete, Breakdown flopsBreakdown, double flopsPaperModel, double tokensPerParam) {
+                      boolean complete, Breakdown flopsBreakdown, double flopsPaperModel, double tokensPerParam, MemoryUse memory) {
     public void write(Path runDir) throws IOException {
         ObjectNode n = MetricsLog.JSON.createObjectNode();
         if (Double.isNaN(finalValLoss)) n.putNull("final_val_loss");
@@ -18,6 +18,10 @@ public record Summary(double finalValLoss, long steps, long tokens, double flops
                 .put("mlp", flopsBreakdown.mlp()).put("head", flopsBreakdown.head());
         // blocks only, backward = forward, backward only where weights train: arXiv 2411.18700's cost model
         n.put("flops_paper_model", flopsPaperModel);
+        n.put("trainable_params", memory.trainableParams()).put("trainable_params_blocks", memory.trainableParamsBlocks())
+                .put("optimizer_state_bytes", memory.optimizerStateBytes()).put("optimizer_state_bytes_blocks", memory.optimizerStateBytesBlocks())
+                .put("gradient_bytes", memory.gradientBytes()).put("gradient_bytes_blocks", memory.gradientBytesBlocks())
+                .put("peak_rss_bytes", memory.peakRssBytes());
         AtomicFiles.write(runDir.resolve("summary.json"), MetricsLog.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
     }
 }

@@ -290,7 +290,8 @@ public final class Trainer implements AutoCloseable {
 
     private Summary summary(boolean complete) {
         return new Summary(lastVal == null ? Double.NaN : lastVal, step, (long) tokens, flops.total(), round(wallS),
-                cfg.model().paramCount(), method.name(), complete, flops, paperFlops, tokens / cfg.model().paramCount());
+                cfg.model().paramCount(), method.name(), complete, flops, paperFlops, tokens / cfg.model().paramCount(),
+                MemoryUse.of(model, optimizer));
     }
 
     /** The rank of the model's adapters (0: none); the accountant assumes one rank on every block linear. */

@@ -214,6 +214,35 @@ class TrainerTest {
     }
 
     @Test
+    void summaryAccountsTheTrainingStatesMemoryForTheWholeModelAndTheBlocks() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        // 2 blocks, d=32, 2 heads (no GQA): q, k, v, o 32x32; SwiGLU width 2/3 * 4d rounded up to a multiple of 64 = 128
+        Path cfg = TestRuns.tinyConfig(tmp, "llama");
+        int r = 4, c = 32, f = 128, layers = 2;
+        long linears = 4L * c * c + 3L * f * c, adapters = 4L * r * (c + c) + 3L * r * (c + f), norms = 2L * c;
+        java.util.Map<String, JsonNode> s = new java.util.HashMap<>();
+        for (String method : List.of("baseline", "lora", "galore")) {
+            Path out = tmp.resolve("mem-" + method);
+            assertEquals(0, Sprout.execute(train(cfg, data, out, "--set", "method.name=" + method, "--set", "method.lora.rank=" + r,
+                    "--set", "method.galore.rank=" + r, "--max-steps", "2")));
+            s.put(method, MetricsLog.JSON.readTree(out.resolve("summary.json").toFile()));
+        }
+        long params = s.get("baseline").get("params").asLong();
+        assertEquals(params, s.get("baseline").get("trainable_params").asLong());
+        assertEquals(8 * params, s.get("baseline").get("optimizer_state_bytes").asLong(), "AdamW: two float moments per parameter");
+        assertEquals(4 * params, s.get("baseline").get("gradient_bytes").asLong());
+        assertEquals(8 * layers * (linears + norms), s.get("baseline").get("optimizer_state_bytes_blocks").asLong());
+        assertEquals(layers * (adapters + norms), s.get("lora").get("trainable_params_blocks").asLong(), "LoRA trains adapters and norms in the blocks");
+        assertEquals(8 * layers * (adapters + norms), s.get("lora").get("optimizer_state_bytes_blocks").asLong());
+        assertEquals(4 * layers * (adapters + norms), s.get("lora").get("gradient_bytes_blocks").asLong());
+        // GaLore: moments of the projected gradient [r, max] plus the basis [min, r] per matrix (all have min = 32 here)
+        long galore = 4L * (4 * (2L * r * c + c * r) + 3 * (2L * r * f + c * r)) + 8L * norms;
+        assertEquals(layers * galore, s.get("galore").get("optimizer_state_bytes_blocks").asLong());
+        assertEquals(params, s.get("galore").get("trainable_params").asLong(), "GaLore trains the full-rank model");
+        assertTrue(s.get("lora").get("peak_rss_bytes").asLong() > 10_000_000L, "peak resident memory: " + s.get("lora").get("peak_rss_bytes"));
+    }
+
+    @Test
     void sigtermWritesACheckpointAtTheCurrentStep() throws Exception {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
