@@ -31,11 +31,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its newest intact checkpoint.")
     boolean resume;
 
+    @Option(names = "--init-from", paramLabel = "RUN_DIR", description = "Start a new run from another run's newest weights (same model; "
+            + "adapters merged into dense weights; a fresh optimizer at step 0), for continued pretraining or fine-tuning.")
+    Path initFrom;
+
     @Override
     public Integer call() throws Exception {
         if (config == null && !resume) throw new Sprout.UserException("--config is required for a new run (or pass --resume)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
-        Summary s = SignalSafeTraining.run(new Trainer.Options(config, data, out, overrides, maxSteps, resume), System.out,
+        Summary s = SignalSafeTraining.run(new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom), System.out,
                 System.console() != null, "stopped after a checkpoint; continue with: sprout train --out " + out + " --resume");
         if (s == null) return 130;
         System.out.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",

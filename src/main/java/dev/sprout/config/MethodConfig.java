@@ -115,6 +115,11 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
         }
     }
 
+    /** The same settings with another method name. */
+    public MethodConfig withName(String other) {
+        return new MethodConfig(other, optimizerSlices, est, raptr, pld, stochasticDepth, incremental, stacking, lora, switchlora, relora, galore);
+    }
+
     public void validate() {
         Check.oneOf("method.name", name, NAMES);
         Check.oneOf("method.optimizer_slices", optimizerSlices, Set.of("masked", "dense"));

@@ -22,6 +22,10 @@ public record SproutConfig(long seed, String device, int threads, ModelConfig mo
         method.validate();
     }
 
+    public SproutConfig withMethod(MethodConfig m) {
+        return new SproutConfig(seed, device, threads, model, data, train, optim, checkpoint, flops, m);
+    }
+
     public SproutConfig withModel(ModelConfig m) {
         return new SproutConfig(seed, device, threads, m, data, train, optim, checkpoint, flops, method);
     }

@@ -39,7 +39,11 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class Trainer implements AutoCloseable {
     /** What `sprout train` was asked to do. data may be null on resume (the run remembers its data). */
-    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume) {}
+    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom) {
+        public Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume) {
+            this(config, data, out, overrides, maxSteps, resume, null);
+        }
+    }
 
     private final SproutConfig cfg;
     private final Path runDir;
@@ -68,7 +72,7 @@ public final class Trainer implements AutoCloseable {
     private Double lastVal;
     private volatile boolean stopRequested;
 
-    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, PrintStream console, boolean tty) throws IOException {
+    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty) throws IOException {
         this.cfg = cfg;
         this.runDir = runDir;
         this.dataDir = dataDir;
@@ -77,6 +81,7 @@ public final class Trainer implements AutoCloseable {
         Backend.init(cfg.threads());
         this.device = Backend.device(cfg.device());
         this.model = new Transformer(cfg.model(), device, cfg.seed());
+        if (init != null) init.copyInto(model, "--init-from"); // before the method's setup: adapters then start from these weights
         this.method = Methods.build(cfg);
         method.setup(model);
         this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), cfg.optim());
@@ -116,7 +121,8 @@ public final class Trainer implements AutoCloseable {
             TokenDataset ds = DataLink.open(dataDir, cfg);
             String fp = DataFingerprint.of(dataDir);
             if (!fp.equals(info.dataFingerprint())) throw new ConfigException("--resume: the data in " + dataDir + " changed since the run started (meta.json differs)");
-            return new Trainer(cfg, run, dataDir, ds, console, tty);
+            if (o.initFrom() != null) throw new ConfigException("--init-from: applies to a new run only; a resumed run continues from its checkpoint");
+            return new Trainer(cfg, run, dataDir, ds, info.initFrom() == null ? null : RunWeights.read(info.initFrom()), console, tty);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -128,11 +134,17 @@ public final class Trainer implements AutoCloseable {
         cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
         cfg.validate();
         Methods.build(cfg); // method settings that depend on the model (e.g. RaPTr's path lengths) fail here, before the run folder exists
+        RunWeights init = null;
+        if (o.initFrom() != null) {
+            init = RunWeights.read(o.initFrom());
+            init.copyInto(new Transformer(cfg.model(), new Device("cpu"), cfg.seed()), "--init-from"); // a different model fails here
+        }
         Files.createDirectories(run);
         // run.json first: a folder with config.yaml is a run, and a run must know its data
-        new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name()).write(run);
+        new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name(),
+                o.initFrom() == null ? null : o.initFrom().toAbsolutePath()).write(run);
         AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
-        return new Trainer(cfg, run, dataDir, ds, console, tty);
+        return new Trainer(cfg, run, dataDir, ds, init, console, tty);
     }
 
     public SproutConfig config() {

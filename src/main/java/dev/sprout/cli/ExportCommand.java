@@ -1,0 +1,51 @@
+package dev.sprout.cli;
+
+import dev.sprout.config.ConfigLoader;
+import dev.sprout.config.SproutConfig;
+import dev.sprout.train.AtomicFiles;
+import dev.sprout.train.Backend;
+import dev.sprout.train.Checkpoints;
+import dev.sprout.train.RunInfo;
+import dev.sprout.train.RunWeights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Write a run's newest weights as a dense model (low-rank adapters merged: W + s B A) into a new folder",
+                "that `sample --run` reads and `train --init-from` starts from."})
+final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The run to export.")
+    Path run;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "A new folder for the dense model.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (Files.exists(out)) throw new Sprout.UserException("--out: " + out + " already exists; choose a new folder");
+        Backend.init(1);
+        RunWeights w = RunWeights.read(run);
+        SproutConfig dense = w.config().withMethod(w.config().method().withName("baseline"));
+        RunInfo info = RunInfo.read(run);
+        Files.createDirectories(out);
+        new RunInfo(info.dataDir(), info.dataFingerprint(), info.tokenizer()).write(out);
+        AtomicFiles.write(out.resolve("config.yaml"), ConfigLoader.toYaml(dense));
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        w.dense().forEach((k, v) -> tensors.put("param." + k, v));
+        var state = ConfigLoader.YAML.createObjectNode();
+        state.put("format_version", 1).put("step", w.step()).put("config", ConfigLoader.toYaml(dense))
+                .put("exported_from", run.toAbsolutePath().toString()).put("exported_method", w.config().method().name());
+        try (PointerScope scope = new PointerScope()) {
+            new Checkpoints(out.resolve("checkpoints"), 1).save(w.step(), tensors, state);
+        }
+        System.out.printf("export: %s (%s, step %d) -> %s: %d dense tensors%n", run, w.config().method().name(), w.step(), out, tensors.size());
+        return 0;
+    }
+}
