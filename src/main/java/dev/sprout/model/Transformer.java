@@ -4,17 +4,23 @@ import static dev.sprout.model.Tensors.s;
 
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.subnet.SubnetPlan.LayerPlan;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -29,14 +35,19 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Parameter names (GPT-2 | Llama differences in brackets):
  * embed.tokens [V,C], embed.positions [P,C] (gpt2), blocks.L.attn_norm.{weight,bias(gpt2)},
  * blocks.L.attn.{q,k,v,o}.{weight,bias(gpt2)}, blocks.L.mlp_norm.*, blocks.L.mlp.{up,gate(llama),down}.{weight,bias(gpt2)},
- * final_norm.{weight,bias(gpt2)}, head.weight [V,C] (untied only).
+ * final_norm.{weight,bias(gpt2)}, head.weight [V,C] (untied only); with a low-rank adapter on a block linear X,
+ * also X.lora_a [r,in] and X.lora_b [out,r], X.weight then frozen.
+ *
+ * <p>Growth methods use two more parts of the plan: a frozen block reads its parameters detached (activation
+ * gradients flow through it, weight gradients are never computed), and the residual stream is detached at the
+ * plan's gradient floor, so nothing below it is differentiated.
  */
 public final class Transformer {
     private final ModelConfig cfg;
     private final Device device;
     private final Map<String, Tensor> params = new LinkedHashMap<>();
     private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private final java.util.Set<String> frozen = new java.util.HashSet<>();
+    private final Set<String> frozen = new HashSet<>();
 
     /**
      * A low-rank adapter on a block linear: y = x W^T + scale * (x A^T) B^T (+ bias), with W frozen.
@@ -110,7 +121,7 @@ public final class Transformer {
     }
 
     /** The block linears that adapters may wrap (q, k, v, o, gate, up, down of every block), by name. */
-    public java.util.List<String> blockLinears() {
+    public List<String> blockLinears() {
         return params.keySet().stream().filter(n -> n.startsWith("blocks.") && n.endsWith(".weight") && !n.contains("_norm."))
                 .map(n -> n.substring(0, n.length() - ".weight".length())).toList();
     }
@@ -126,8 +137,8 @@ public final class Transformer {
         if (adapters.containsKey(linear)) throw new IllegalArgumentException(linear + " already has an adapter");
         long out = w.size(0), in = w.size(1);
         if (a.dim() != 2 || b.dim() != 2 || a.size(1) != in || b.size(0) != out || b.size(1) != a.size(0)) {
-            throw new IllegalArgumentException(linear + ": adapter shapes A " + java.util.Arrays.toString(a.sizes().vec().get()) + ", B "
-                    + java.util.Arrays.toString(b.sizes().vec().get()) + " do not fit W [" + out + ", " + in + "]");
+            throw new IllegalArgumentException(linear + ": adapter shapes A " + Arrays.toString(a.sizes().vec().get()) + ", B "
+                    + Arrays.toString(b.sizes().vec().get()) + " do not fit W [" + out + ", " + in + "]");
         }
         Tensor ta = onDevice(a), tb = onDevice(b);
         ta.set_requires_grad(true);
@@ -150,13 +161,13 @@ public final class Transformer {
     public Tensor effectiveWeight(String linear) {
         Tensor w = param(linear + ".weight");
         Adapter ad = adapters.get(linear);
-        try (org.bytedeco.pytorch.NoGradGuard ng = new org.bytedeco.pytorch.NoGradGuard()) {
+        try (NoGradGuard ng = new NoGradGuard()) {
             return ad == null ? w.clone() : w.add(torch.mm(ad.b(), ad.a()).mul(s(ad.scale())));
         }
     }
 
     /** The names of block l's parameters, in parameter order. */
-    public java.util.List<String> blockParameters(int l) {
+    public List<String> blockParameters(int l) {
         String prefix = "blocks." + l + ".";
         return params.keySet().stream().filter(n -> n.startsWith(prefix)).toList();
     }
@@ -211,7 +222,7 @@ public final class Transformer {
             String p = "blocks." + l + ".";
             if (lp.heads() != null && lp.heads().length < cfg.nHead()) {
                 int[] qRows = blockRows(lp.heads(), d);
-                int[] groups = java.util.Arrays.stream(lp.heads()).map(h -> h / perGroup).distinct().sorted().toArray();
+                int[] groups = Arrays.stream(lp.heads()).map(h -> h / perGroup).distinct().sorted().toArray();
                 int[] kvRows = blockRows(groups, d);
                 for (String n : new String[]{"attn.q.weight", "attn.q.bias"}) putSlice(out, p + n, 0, qRows);
                 for (String n : new String[]{"attn.k.weight", "attn.k.bias", "attn.v.weight", "attn.v.bias"}) putSlice(out, p + n, 0, kvRows);
@@ -390,7 +401,7 @@ public final class Transformer {
             int[] map = new int[hq];
             for (int i = 0; i < hq; i++) {
                 int group = (heads == null ? i : heads[i]) / perGroup;
-                map[i] = groups == null ? group : java.util.Arrays.binarySearch(groups, group);
+                map[i] = groups == null ? group : Arrays.binarySearch(groups, group);
             }
             Tensor mi = Tensors.intIndex(map, device);
             k = torch.index_select(k, 1, mi);
@@ -469,7 +480,7 @@ public final class Transformer {
     private Tensor rope(Tensor x, long t) {
         long half = cfg.headDim() / 2;
         Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-        Tensor rotated = torch.cat(new org.bytedeco.pytorch.TensorVector(x2.neg(), x1), -1);
+        Tensor rotated = torch.cat(new TensorVector(x2.neg(), x1), -1);
         return x.mul(ropeCos.narrow(0, 0, t)).add(rotated.mul(ropeSin.narrow(0, 0, t)));
     }
 
