@@ -308,6 +308,8 @@ public final class CompareReport {
                 + "backward only through trainable blocks), for setting our numbers beside the paper's; n/a for runs that predate it. "
                 + "Over several seeds, \"in k/n seeds\" says how many seeds a value covers.\n\n");
 
+        appendMemory(md);
+
         md.append("## Runs\n\n");
         md.append("| run | seed | method | steps | complete | final val loss | FLOPs | wall s | reaches baseline's final val loss | stage boundaries |\n");
         md.append("|---|---:|---|---:|---|---:|---:|---:|---|---|\n");
@@ -368,6 +370,45 @@ public final class CompareReport {
         }
         String s = (flops ? r.reachFlopsRatio() : r.reachWallRatio()).format(3);
         return r.reached() < r.paired() ? s + " (" + r.reached() + "/" + r.paired() + " seeds reached)" : s;
+    }
+
+    /**
+     * The training state's memory per config, from summary.json (the first seed round's run that has it): what low-rank
+     * methods save. Left out when no run has the keys (runs older than them).
+     */
+    private void appendMemory(StringBuilder md) {
+        List<RunResult> withMemory = new ArrayList<>();
+        for (List<RunResult> rs : runs) withMemory.add(rs.stream().filter(r -> r != null && r.memory() != null).findFirst().orElse(null));
+        if (withMemory.stream().allMatch(r -> r == null)) return;
+        RunResult.Memory base = withMemory.get(0) == null ? null : withMemory.get(0).memory();
+        md.append("## Memory\n\n");
+        md.append("| config | method | trainable params | of them in blocks | optimizer state MB | blocks' optimizer state MB | blocks' optimizer state vs baseline "
+                + "| blocks' gradient MB | peak resident MB |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int c = 0; c < configs.size(); c++) {
+            RunResult r = withMemory.get(c);
+            if (r == null) {
+                md.append("| ").append(cell(configs.get(c))).append(" | | n/a | | | | | | |\n");
+                continue;
+            }
+            RunResult.Memory m = r.memory();
+            md.append("| ").append(cell(configs.get(c))).append(" | ").append(cell(r.method()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%,d", m.trainableParams()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%,d", m.trainableParamsBlocks()))
+                    .append(" | ").append(mb(m.optimizerStateBytes()))
+                    .append(" | ").append(mb(m.optimizerStateBytesBlocks()))
+                    .append(" | ").append(base == null || base.optimizerStateBytesBlocks() == 0 ? "n/a" : fmt((double) m.optimizerStateBytesBlocks() / base.optimizerStateBytesBlocks(), 3))
+                    .append(" | ").append(mb(m.gradientBytesBlocks()))
+                    .append(" | ").append(m.peakRssBytes() < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", m.peakRssBytes() / 1e6))
+                    .append(" |\n");
+        }
+        md.append("\nFrom each run's summary.json (the first seed's). Optimizer state is AdamW's moments (and GaLore's bases); "
+                + "\"blocks\" counts the transformer blocks' parameters alone, where low-rank methods act. Peak resident memory is the "
+                + "training process's high-water mark (a resumed run's covers its last session only).\n\n");
+    }
+
+    private static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.3f", bytes / 1e6);
     }
 
     private static String valAtBaselineFlopsCell(EqualCompute e, int pairs) {

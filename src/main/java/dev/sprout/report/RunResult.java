@@ -24,10 +24,22 @@ import java.util.List;
  * @param flopsPaperModel summary.json's flops_paper_model: block FLOPs under the incremental-training paper's
  *                   convention (backward = forward, blocks only, backward only through trainable blocks), so a growth
  *                   method's cost can be set beside the paper's own numbers; NaN when absent (runs older than the key)
+ * @param memory     summary.json's memory accounting, or null (no summary, or one older than the keys)
  */
 public record RunResult(String config, Long seed, Path dir, String method, Long configSeed, double finalValLoss, long steps,
                         long maxSteps, long tokens, double flops, double blockFlops, double flopsPaperModel, double wallS, long params, double tokensPerParam,
-                        boolean complete, RunCurve curve) {
+                        boolean complete, RunCurve curve, Memory memory) {
+    /** What the training state held in memory (summary.json; *Blocks: the block matrices alone). */
+    public record Memory(long trainableParams, long trainableParamsBlocks, long optimizerStateBytes, long optimizerStateBytesBlocks,
+                         long gradientBytesBlocks, long peakRssBytes) {
+        static Memory of(JsonNode summary) {
+            if (!summary.has("optimizer_state_bytes_blocks")) return null;
+            return new Memory(summary.path("trainable_params").asLong(), summary.path("trainable_params_blocks").asLong(),
+                    summary.path("optimizer_state_bytes").asLong(), summary.path("optimizer_state_bytes_blocks").asLong(),
+                    summary.path("gradient_bytes_blocks").asLong(), summary.path("peak_rss_bytes").asLong(-1));
+        }
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -90,14 +102,14 @@ public record RunResult(String config, Long seed, Path dir, String method, Long 
             return new RunResult(config, seed, dir, method, configSeed, finalVal, summary.path("steps").asLong(), maxSteps,
                     summary.path("tokens").asLong(), summary.path("flops").asDouble(), blockFlops(summary), flopsPaperModel(summary), summary.path("wall_s").asDouble(), params,
                     summary.path("tokens_per_param").asDouble(params > 0 ? summary.path("tokens").asDouble() / params : Double.NaN),
-                    summary.path("complete").asBoolean(false), curve);
+                    summary.path("complete").asBoolean(false), curve, Memory.of(summary));
         }
         long params = summary != null ? summary.path("params").asLong(0) : 0;
         long steps = lastRow == null ? 0 : lastRow.path("step").asLong();
         long tokens = lastRow == null ? 0 : lastRow.path("tokens").asLong();
         return new RunResult(config, seed, dir, method, configSeed, lastEval == null ? Double.NaN : lastEval.valLoss(), steps, maxSteps, tokens,
                 lastRow == null ? 0 : lastRow.path("flops").asDouble(), Double.NaN, Double.NaN, lastRow == null ? 0 : lastRow.path("wall_s").asDouble(), params,
-                params > 0 ? (double) tokens / params : Double.NaN, false, curve);
+                params > 0 ? (double) tokens / params : Double.NaN, false, curve, null);
     }
 
     /** attn_proj + attn_scores + mlp of summary.json's flops_by_module, NaN when it has none. */

@@ -181,6 +181,21 @@ class CompareReportTest {
     }
 
     @Test
+    void memoryTableComparesTheBlocksOptimizerStateWithTheFirstConfig() throws IOException {
+        RunResult full = read("full", null, baseline(2.5, 2.2, 2.0).optimizerStateBytesBlocks(8_000_000), "full");
+        RunResult lowRank = read("switchlora", null, method(2.9, 2.4, 2.1, 1.9).optimizerStateBytesBlocks(3_000_000), "switchlora");
+        RunResult old = read("old", null, method(2.9, 2.4, 2.1, 1.9), "old"); // a summary without the memory keys
+        CompareReport report = new CompareReport(List.of("full", "switchlora", "old"), List.of(),
+                table(new RunResult[] {full}, new RunResult[] {lowRank}, new RunResult[] {old}));
+        String md = report.markdown(new CompareReport.Context("d", "c", false, false));
+        assertTrue(md.contains("| full | baseline | 1,000 | 1,000,000 | 16.000 | 8.000 | 1.000 | 4.000 | 300 |"), md);
+        assertTrue(md.contains("| switchlora | est | 1,000 | 375,000 | 6.000 | 3.000 | 0.375 | 1.500 | 300 |"), md);
+        assertTrue(md.contains("| old | | n/a |"), md);
+        String none = new CompareReport(List.of("old"), List.of(), table(new RunResult[] {old})).markdown(new CompareReport.Context("d", "c", false, false));
+        assertFalse(none.contains("## Memory"), "no memory section for runs that predate the keys");
+    }
+
+    @Test
     void plotsArePngFiles() throws IOException {
         RunResult b1 = read("baseline", 1L, baseline(2.5, 2.2, 2.0), "baseline-seed1");
         RunResult m1 = read("est", 1L, method(2.9, 2.4, 2.1, 1.9), "est-seed1");

@@ -18,6 +18,7 @@ final class SyntheticRun {
     private boolean summary = true;
     private double headFlops = 0;
     private Double flopsPaperModel;
+    private Long optimizerStateBytesBlocks;
     private Boolean complete;
 
     static SyntheticRun of(String method) {
@@ -66,6 +67,12 @@ final class SyntheticRun {
         return this;
     }
 
+    /** summary.json's memory keys (block bytes; whole-model bytes twice that); left out unless set, as in older runs. */
+    SyntheticRun optimizerStateBytesBlocks(long bytes) {
+        optimizerStateBytesBlocks = bytes;
+        return this;
+    }
+
     /** summary.json's flops_paper_model; left out unless set, as in runs written before the key existed. */
     SyntheticRun flopsPaperModel(double flops) {
         flopsPaperModel = flops;
@@ -100,6 +107,11 @@ final class SyntheticRun {
             double blocks = last.get("flops").asDouble() - headFlops;
             s.putObject("flops_by_module").put("attn_proj", 0.25 * blocks).put("attn_scores", 0.25 * blocks).put("mlp", 0.5 * blocks).put("head", headFlops);
             if (flopsPaperModel != null) s.put("flops_paper_model", flopsPaperModel);
+            if (optimizerStateBytesBlocks != null) {
+                s.put("trainable_params", 1000).put("trainable_params_blocks", optimizerStateBytesBlocks / 8).put("optimizer_state_bytes", 2 * optimizerStateBytesBlocks)
+                        .put("optimizer_state_bytes_blocks", optimizerStateBytesBlocks).put("gradient_bytes_blocks", optimizerStateBytesBlocks / 2)
+                        .put("peak_rss_bytes", 300_000_000L);
+            }
             Files.writeString(dir.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
         }
         return dir;
