@@ -122,7 +122,10 @@ public final class Trainer implements AutoCloseable {
             String fp = DataFingerprint.of(dataDir);
             if (!fp.equals(info.dataFingerprint())) throw new ConfigException("--resume: the data in " + dataDir + " changed since the run started (meta.json differs)");
             if (o.initFrom() != null) throw new ConfigException("--init-from: applies to a new run only; a resumed run continues from its checkpoint");
-            return new Trainer(cfg, run, dataDir, ds, info.initFrom() == null ? null : RunWeights.read(info.initFrom()), console, tty);
+            // the source's weights matter only to a run that has no checkpoint yet (and the source may be gone by now)
+            boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
+            RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
+            return new Trainer(cfg, run, dataDir, ds, init, console, tty);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
