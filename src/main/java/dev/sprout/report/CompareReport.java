@@ -404,7 +404,7 @@ public final class CompareReport {
         }
         md.append("\nFrom each run's summary.json (the first seed's). Optimizer state is AdamW's moments (and GaLore's bases); "
                 + "\"blocks\" counts the transformer blocks' parameters alone, where low-rank methods act. Peak resident memory is the "
-                + "training process's high-water mark (a resumed run's covers its last session only).\n\n");
+                + "training session's high-water mark (reset when each run starts; a resumed run's covers its last session only).\n\n");
     }
 
     private static String mb(long bytes) {

@@ -79,6 +79,7 @@ public final class Trainer implements AutoCloseable {
         this.data = data;
         this.dataFingerprint = DataFingerprint.of(dataDir);
         Backend.init(cfg.threads());
+        MemoryUse.resetPeak(); // this run's peak, not an earlier run's in the same process (compare)
         this.device = Backend.device(cfg.device());
         this.model = new Transformer(cfg.model(), device, cfg.seed());
         if (init != null) init.copyInto(model, "--init-from"); // before the method's setup: adapters then start from these weights
