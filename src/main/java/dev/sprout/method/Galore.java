@@ -29,12 +29,8 @@ public final class Galore implements TrainingMethod {
 
     @Override
     public void setup(Transformer model) {
-        for (String linear : model.blockLinears()) {
-            var w = model.param(linear + ".weight");
-            long min = Math.min(w.size(0), w.size(1));
-            if (cfg.rank() > min) throw new dev.sprout.config.ConfigException("method.galore.rank: " + cfg.rank() + " exceeds min(out, in) = " + min + " of " + linear);
-            matrices.add(linear + ".weight");
-        }
+        LowRank.checkRank(model, cfg.rank(), "method.galore.rank");
+        for (String linear : model.blockLinears()) matrices.add(linear + ".weight");
     }
 
     @Override

@@ -12,10 +12,15 @@ final class LowRank {
 
     /** Checks that rank r fits every block linear (r <= min(out, in)), naming the first that it does not. */
     static void checkRank(Transformer model, int rank) {
+        checkRank(model, rank, "method.lora.rank");
+    }
+
+    /** The same check for the config key {@code key} that set the rank. */
+    static void checkRank(Transformer model, int rank, String key) {
         for (String linear : model.blockLinears()) {
             Tensor w = model.param(linear + ".weight");
             long min = Math.min(w.size(0), w.size(1));
-            if (rank > min) throw new ConfigException("method.lora.rank: " + rank + " exceeds min(out, in) = " + min + " of " + linear);
+            if (rank > min) throw new ConfigException(key + ": " + rank + " exceeds min(out, in) = " + min + " of " + linear);
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sprout.config.MethodConfig;
+import dev.sprout.model.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.model.Transformer.Adapter;
 import dev.sprout.optim.Slice;
@@ -101,8 +102,8 @@ public final class SwitchLora implements TrainingMethod {
                 l.heldB[i] = k - r + (i + r / 2) % r;
             }
             try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-                Tensor a = torch.index_select(l.poolA, 0, index(l.heldA)).clone(); // [r, in]
-                Tensor b = torch.index_select(l.poolB, 0, index(l.heldB)).t().contiguous(); // [out, r]
+                Tensor a = torch.index_select(l.poolA, 0, Tensors.intIndex(l.heldA, l.poolA.device())).clone(); // [r, in]
+                Tensor b = torch.index_select(l.poolB, 0, Tensors.intIndex(l.heldB, l.poolB.device())).t().contiguous(); // [out, r]
                 w.sub_(torch.mm(b, a).mul_(new Scalar(s)).to(w.device(), torch.ScalarType.Float));
                 a.retainReference();
                 b.retainReference();
@@ -226,12 +227,6 @@ public final class SwitchLora implements TrainingMethod {
     private static void zeroGrad(Tensor p, int axis, int index) {
         Tensor g = p.grad();
         if (g.defined()) g.select(axis, index).zero_();
-    }
-
-    private static Tensor index(int[] idx) {
-        long[] l = new long[idx.length];
-        for (int i = 0; i < idx.length; i++) l[i] = idx[i];
-        return torch.tensor(l);
     }
 
     @Override

@@ -45,16 +45,21 @@ public record RunWeights(SproutConfig config, long step, Map<String, Tensor> den
         return new RunWeights(cfg, ck.state().path("step").asLong(), dense);
     }
 
-    /** Copies the weights into a model of the same architecture (the caller's run), naming the first difference. */
-    public void copyInto(Transformer model, String option) {
+    /** Fails, naming the first difference, unless a model of this config can take these weights. */
+    public void checkModel(dev.sprout.model.ModelConfig target, String option) {
         String diff;
         try {
             diff = ConfigDiff.first(ConfigLoader.YAML.writeValueAsString(Map.of("model", config.model())),
-                    ConfigLoader.YAML.writeValueAsString(Map.of("model", model.config())));
+                    ConfigLoader.YAML.writeValueAsString(Map.of("model", target)));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
         if (diff != null) throw new ConfigException(option + ": the source run's model differs from this run's (" + diff + ")");
+    }
+
+    /** Copies the weights into a model of the same architecture (the caller's run), naming the first difference. */
+    public void copyInto(Transformer model, String option) {
+        checkModel(model.config(), option);
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : dense.entrySet()) model.param(e.getKey()).copy_(e.getValue());
         }

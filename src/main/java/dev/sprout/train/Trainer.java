@@ -141,7 +141,7 @@ public final class Trainer implements AutoCloseable {
         RunWeights init = null;
         if (o.initFrom() != null) {
             init = RunWeights.read(o.initFrom());
-            init.copyInto(new Transformer(cfg.model(), new Device("cpu"), cfg.seed()), "--init-from"); // a different model fails here
+            init.checkModel(cfg.model(), "--init-from"); // a different model fails here, before the run folder exists
         }
         Files.createDirectories(run);
         // run.json first: a folder with config.yaml is a run, and a run must know its data
