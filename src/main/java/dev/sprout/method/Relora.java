@@ -7,8 +7,6 @@ import dev.sprout.subnet.SubnetPlan;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * ReLoRA (Lialin et al. 2023): LoRA whose adapters are merged into the frozen weights every {@code reset_every} steps
@@ -46,8 +44,7 @@ public final class Relora implements TrainingMethod {
         SplittableRandom rng = StepRandom.forStep(seed, step); // the restart's A depends on the step alone, so a resumed run draws the same
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (Transformer.Adapter ad : model.adapters().values()) {
-                Tensor w = model.param(ad.linear() + ".weight");
-                w.add_(torch.mm(ad.b(), ad.a()).mul_(new org.bytedeco.pytorch.Scalar(ad.scale())));
+                model.param(ad.linear() + ".weight").copy_(model.effectiveWeight(ad.linear())); // W <- W + s B A
                 ad.a().copy_(LowRank.kaimingA(ad.a().size(0), ad.a().size(1), rng));
                 ad.b().zero_();
                 surgery.resetOptimizerState(ad.linear() + ".lora_a", null);
