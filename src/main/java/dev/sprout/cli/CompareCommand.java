@@ -36,8 +36,8 @@ import picocli.CommandLine.Option;
                 + "writes a run folder per config and seed under --out, then report.md, val_loss_vs_flops.png and val_loss_vs_wall.png.",
                 "Run it again to continue: complete runs are skipped, incomplete ones resumed."})
 final class CompareCommand implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE", description = "A run configuration (YAML); repeat for each config. The first is the baseline. "
-            + "Each run folder is named after its file's base name.")
+    @Option(names = "--config", arity = "1..*", paramLabel = "FILE", description = "Run configurations (YAML): one or more after each --config "
+            + "(so --config dir/{a,b}.yaml works), and --config may repeat. The first is the baseline. Each run folder is named after its file's base name.")
     List<Path> configs = new ArrayList<>();
 
     @Option(names = "--data", paramLabel = "DIR", description = "Prepared data folder shared by every run (default: the built-in corpus).")

@@ -305,7 +305,8 @@ public final class CompareReport {
                 + "at all in a curve that runs past " + REACH_HORIZON + "x; \"not reached (ends at 1.50x)\" when the curve stops earlier "
                 + "without getting there. Where the run's curve ends is its last evaluation's FLOPs. \"cost vs baseline, paper's model\" "
                 + "is the same cost ratio under the incremental-training paper's convention (block FLOPs only, backward = forward, "
-                + "backward only through trainable blocks), for setting our numbers beside the paper's; n/a for runs that predate it. "
+                + "backward only through trainable blocks), for setting our numbers beside the paper's; it counts the dense block "
+                + "matrices, so runs with low-rank adapters read 1.000 there whatever their adapters cost; n/a for runs that predate it. "
                 + "Over several seeds, \"in k/n seeds\" says how many seeds a value covers.\n\n");
 
         appendMemory(md);

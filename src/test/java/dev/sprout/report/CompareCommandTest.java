@@ -62,7 +62,8 @@ class CompareCommandTest {
         CompareReportTest.method(2.9, 2.4, 2.1, 1.9).seed(1).write(out.resolve("est-seed1"));
         CompareReportTest.baseline(2.6, 2.4, 2.2).seed(2).write(out.resolve("baseline-seed2"));
         CompareReportTest.method(2.9, 2.5, 2.2, 2.0).seed(2).write(out.resolve("est-seed2"));
-        CliRun.Outcome o = run("compare", "--config", a.toString(), "--config", e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
+        // one --config may take several files, as a shell's brace expansion --config cfg/{baseline,est}.yaml gives them
+        CliRun.Outcome o = run("compare", "--config", a.toString(), e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
         assertEquals(0, o.code(), o.err());
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
