@@ -295,6 +295,12 @@ public final class CompareReport {
                     .append(" |\n");
         }
         md.append('\n');
+        List<String> verdicts = rows.stream().skip(1).map(r -> verdict(equalCompute(r))).filter(v -> v != null).toList();
+        if (!verdicts.isEmpty()) {
+            md.append("### Verdicts\n\n");
+            for (String v : verdicts) md.append("- ").append(v).append('\n');
+            md.append('\n');
+        }
         md.append("### How to read this\n\n");
         md.append("Growth methods (incremental training, stacking) may spend more compute than the baseline, so this view holds each "
                 + "run to its baseline run's budget (same seed). \"val loss at baseline's total FLOPs\" is the run's own validation curve "
@@ -418,6 +424,37 @@ public final class CompareReport {
         if (e.shortCurveEndFlopsRatio().n() > 0)
             parts.add(inRounds("ends at " + times(e.shortCurveEndFlopsRatio()), e.shortCurveEndFlopsRatio().n(), pairs));
         return parts.isEmpty() ? "n/a" : String.join("; ", parts);
+    }
+
+    /**
+     * One sentence on a config against the baseline at equal compute, counted over the seeds where it can be told (the
+     * run's curve reaches the baseline's total FLOPs and the baseline has a final val loss); for incremental training it
+     * adds whether the paper's negative finding holds: behind at equal compute, and needing more than the baseline's
+     * compute to catch up (reaching the baseline's final val loss only past 1x, or not within {@link #REACH_HORIZON}x).
+     * Null when no seed can be judged.
+     */
+    static String verdict(EqualCompute e) {
+        List<Versus> judged = e.row().versus().stream().filter(v -> v.hasTarget() && Double.isFinite(v.valAtBaselineFlops())).toList();
+        if (judged.isEmpty()) return null;
+        int n = judged.size();
+        long behind = judged.stream().filter(v -> v.valAtBaselineFlopsMinusTarget() > 0).count();
+        long within = judged.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.REACHED).count();
+        StringBuilder sb = new StringBuilder("`").append(e.row().config()).append("`: ");
+        sb.append(behind > 0 ? "behind" : "not behind").append(" the baseline at the baseline's total FLOPs in ")
+                .append(behind > 0 ? behind : n).append('/').append(n).append(n > 1 ? " seeds" : " seed")
+                .append(" (").append(signed(e.valAtBaselineFlopsMinusTarget())).append(" val loss)");
+        sb.append("; reaches the baseline's final val loss within ").append(REACH_HORIZON).append("x its FLOPs in ")
+                .append(within).append('/').append(n);
+        if (e.reachFlopsRatioWithinHorizon().n() > 0) sb.append(" (at ").append(times(e.reachFlopsRatioWithinHorizon())).append(')');
+        sb.append('.');
+        if (e.row().method().contains("incremental")) {
+            long reproduces = judged.stream().filter(v -> v.valAtBaselineFlopsMinusTarget() > 0
+                    && (v.targetByHorizon() != TargetByHorizon.REACHED || v.reachFlopsRatio() > 1)).count();
+            sb.append(" **The incremental-training paper's negative finding (behind at equal compute, and more compute than the baseline's ")
+                    .append("needed to catch up): ").append(reproduces == n ? "reproduces" : reproduces == 0 ? "does not reproduce" : "reproduces in part")
+                    .append(" (").append(reproduces).append('/').append(n).append(n > 1 ? " seeds" : " seed").append(").**");
+        }
+        return sb.toString();
     }
 
     private static String reachWithinHorizonCell(EqualCompute e) {

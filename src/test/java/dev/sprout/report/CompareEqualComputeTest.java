@@ -94,6 +94,13 @@ class CompareEqualComputeTest {
         assertTrue(view.contains("| early | incremental | 0.710 | n/a | ends at 0.71x | n/a | not reached (ends at 0.71x) | 0/1 |"), view);
         assertTrue(view.contains("| wide | incremental | 2.250 | n/a | 2.5000 | +0.5000 | not within 2x | 0/1 |"), view);
         assertTrue(view.contains("### How to read this"), view);
+        // verdicts: stacking is behind at 4e9 but reaches at 1.30x (no paper's-finding line: it is not incremental training)
+        assertTrue(view.contains("- `stack`: behind the baseline at the baseline's total FLOPs in 1/1 seed (+0.3000 val loss); reaches the baseline's "
+                + "final val loss within 2x its FLOPs in 1/1 (at 1.30x).\n"), view);
+        assertTrue(view.contains("- `late`: behind the baseline at the baseline's total FLOPs in 1/1 seed (+0.4000 val loss); reaches the baseline's "
+                + "final val loss within 2x its FLOPs in 0/1. **The incremental-training paper's negative finding (behind at equal compute, and more "
+                + "compute than the baseline's needed to catch up): reproduces (1/1 seed).**"), view);
+        assertTrue(!view.contains("- `early`"), "a curve that ends before the baseline's FLOPs cannot be judged: " + view);
         assertTrue(md.indexOf("## Results") < md.indexOf("## Equal-compute view") && md.indexOf("## Equal-compute view") < md.indexOf("## Runs"),
                 "the view comes right after Results: " + md);
     }
@@ -127,6 +134,14 @@ class CompareEqualComputeTest {
         assertEquals(0.71, grow.shortCurveEndFlopsRatio().mean(), 1e-12);
 
         String view = section(report.markdown(new CompareReport.Context("d", "c", false, false)), "## Equal-compute view");
+        // an incremental run ahead at equal compute on one seed and behind (never catching up) on the other
+        RunResult ahead = read("inc", 1L, SyntheticRun.of("incremental").eval(10, 2e9, 1, 2.4).eval(20, 4e9, 2, 1.9).eval(30, 8e9, 3, 1.8).seed(1));
+        RunResult behind = read("inc", 2L, SyntheticRun.of("incremental").eval(10, 2e9, 1, 2.8).eval(20, 4e9, 2, 2.5).eval(30, 9e9, 3, 2.3).seed(2));
+        CompareReport mixed = new CompareReport(List.of("baseline", "inc"), List.of(1L, 2L), table(new RunResult[] {b1, b2}, new RunResult[] {ahead, behind}));
+        String v = CompareReport.verdict(CompareReport.equalCompute(mixed.rows().get(1)));
+        assertTrue(v.startsWith("`inc`: behind the baseline at the baseline's total FLOPs in 1/2 seeds (+0.1000 ± 0.2828 val loss); "
+                + "reaches the baseline's final val loss within 2x its FLOPs in 1/2 (at 0.90x)."), v);
+        assertTrue(v.endsWith("reproduces in part (1/2 seeds).**"), v);
         assertTrue(view.contains("| baseline | baseline | 1.000 ± 0.000 | 1.000 in 1/2 seeds | 2.1000 ± 0.1414 | +0.0000 ± 0.0000 | 1.00x ± 0.00 | 2/2 |"), view);
         assertTrue(view.contains("| stack | stacking | 1.500 ± 0.000 | 1.200 in 1/2 seeds | 2.3500 ± 0.0707 | +0.2500 ± 0.0707 | 1.25x ± 0.07 | 2/2 |"), view);
         assertTrue(view.contains("| grow | stacking, incremental | 1.105 ± 0.559 | n/a | 2.3000 in 1/2 seeds; ends at 0.71x in 1/2 seeds "
