@@ -63,6 +63,7 @@ public final class Trainer implements AutoCloseable {
     private final String dataFingerprint;
     private final TrainStep stepper;
     private final BlockSurgery surgery;
+    private final RunLock lock;
 
     private long step;
     private double tokens;
@@ -72,7 +73,8 @@ public final class Trainer implements AutoCloseable {
     private Double lastVal;
     private volatile boolean stopRequested;
 
-    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty) throws IOException {
+    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty, RunLock lock) throws IOException {
+        this.lock = lock;
         this.cfg = cfg;
         this.runDir = runDir;
         this.dataDir = dataDir;
@@ -126,7 +128,7 @@ public final class Trainer implements AutoCloseable {
             // the source's weights matter only to a run that has no checkpoint yet (and the source may be gone by now)
             boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
             RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
-            return new Trainer(cfg, run, dataDir, ds, init, console, tty);
+            return locked(cfg, run, dataDir, ds, init, console, tty);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -148,7 +150,18 @@ public final class Trainer implements AutoCloseable {
         new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name(),
                 o.initFrom() == null ? null : o.initFrom().toAbsolutePath()).write(run);
         AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
-        return new Trainer(cfg, run, dataDir, ds, init, console, tty);
+        return locked(cfg, run, dataDir, ds, init, console, tty);
+    }
+
+    /** A trainer holding the run folder's lock, taken before anything reads checkpoints or truncates metrics.jsonl. */
+    private static Trainer locked(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, PrintStream console, boolean tty) throws IOException {
+        RunLock lock = RunLock.acquire(run);
+        try {
+            return new Trainer(cfg, run, dataDir, ds, init, console, tty, lock);
+        } catch (Throwable t) {
+            lock.close();
+            throw t;
+        }
     }
 
     public SproutConfig config() {
@@ -326,7 +339,11 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        metrics.close();
+        try {
+            metrics.close();
+        } finally {
+            lock.close();
+        }
     }
 
     /** The loss turned NaN or infinite. */

@@ -243,7 +243,7 @@ class TrainerTest {
     }
 
     @Test
-    void sigtermWritesACheckpointAtTheCurrentStep() throws Exception {
+    void sigtermWritesACheckpointAtTheCurrentStepAndTheRunIsLockedWhileItTrains() throws Exception {
         Path data = TestRuns.shakespeareChars();
         Path cfg = TestRuns.tinyConfig(tmp, "gpt2");
         Path run = tmp.resolve("interrupted");
@@ -251,6 +251,11 @@ class TrainerTest {
         long deadline = System.currentTimeMillis() + 120_000;
         while (!(Files.exists(run.resolve("metrics.jsonl")) && rows(run).size() >= 15) && child.isAlive() && System.currentTimeMillis() < deadline) Thread.sleep(10);
         assertTrue(child.isAlive(), Files.readString(tmp.resolve("child.log")));
+        // a second process on the same run folder is refused, and touches nothing (metrics.jsonl keeps its rows)
+        int before = rows(run).size();
+        dev.sprout.cli.CliRun.Outcome second = dev.sprout.cli.CliRun.run("train", "--out", run.toString(), "--resume", "--max-steps", "1"); // bounded, should the lock fail
+        dev.sprout.cli.CliRun.assertUserError(second, "in use by another training process");
+        assertTrue(rows(run).size() >= before, "the refused resume truncated metrics.jsonl");
         child.destroy(); // SIGTERM, as from Ctrl-C or a scheduler
         assertTrue(child.waitFor(60, TimeUnit.SECONDS));
         List<Path> ckpts = new Checkpoints(run.resolve("checkpoints"), 1).list();
