@@ -16,6 +16,7 @@ import dev.sprout.train.Backend;
 import dev.sprout.train.BuiltinCorpus;
 import dev.sprout.train.DataLink;
 import dev.sprout.train.FlopsAccountant;
+import dev.sprout.train.MethodTraining;
 import dev.sprout.train.TrainStep;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,11 +49,19 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also time a fixed-rate subnetwork step (EST's stage-1 sampler), interleaved with the full step; adds flops_fraction and time_fraction.")
     String subnet;
 
+    @Option(names = "--method", description = "Also time the config's method (method.name: its adapters, swaps, projections, plans) on a model of its "
+            + "own, stepped as training steps it from step 0, interleaved with the dense step; adds method_median_step_ms, flops_fraction and time_fraction.")
+    boolean method;
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1) throw new Sprout.UserException("--steps: must be >= 1, got " + steps);
         if (warmup < 0) throw new Sprout.UserException("--warmup: must be >= 0, got " + warmup);
+        if (method && subnet != null) throw new Sprout.UserException("--method and --subnet: time one or the other");
         SproutConfig asked = ConfigLoader.load(config, overrides);
+        if (method && asked.method().name().equals("baseline")) {
+            throw new Sprout.UserException("--method: the config's method.name is baseline; name the method to time (e.g. --set method.name=switchlora)");
+        }
         Path dir = data != null ? data : BuiltinCorpus.ensure(asked, System.err);
         {
             TokenDataset ds = DataLink.open(dir, asked);
@@ -66,10 +75,13 @@ final class BenchCommand implements Callable<Integer> {
             SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
             double lr = cfg.optim().lr() * 0.1;
             TrainingMethod sub = subnet == null ? null : fixedRate(parseSubnet(subnet), cfg);
+            MethodTraining other = method ? new MethodTraining(cfg, Backend.device(cfg.device()), null) : null;
+            BatchSampler otherSampler = method ? new BatchSampler(ds, b, t, cfg.seed()) : null;
             FlopsAccountant acc = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd());
             for (int i = 0; i < warmup; i++) {
                 stepper.run(full, lr, sampler);
                 if (sub != null) stepper.run(sub.plan(i), lr, sampler);
+                if (other != null) other.step(i, lr, otherSampler);
             }
             double[] ms = new double[steps], subMs = new double[steps];
             double subFlops = 0;
@@ -84,6 +96,12 @@ final class BenchCommand implements Callable<Integer> {
                     stepper.run(plan, lr, sampler);
                     subMs[i] = (System.nanoTime() - t1) / 1e6;
                 }
+                if (other != null) {
+                    long t1 = System.nanoTime();
+                    MethodTraining.Step done = other.step(warmup + i, lr, otherSampler);
+                    subMs[i] = (System.nanoTime() - t1) / 1e6;
+                    subFlops += other.flops(done.plan()).total();
+                }
             }
             double median = median(ms);
             double flops = acc.train(full, (long) accum * b, t).total();
@@ -95,6 +113,11 @@ final class BenchCommand implements Callable<Integer> {
                     .put("median_step_ms", round(median)).put("min_step_ms", round(Arrays.stream(ms).min().orElse(0)))
                     .put("tokens_per_s", round(accum * b * t / (median / 1e3))).put("gflops_per_s", round(gflops))
                     .put("mfu", Math.round(gflops / cfg.flops().peakGflops() * 1e4) / 1e4).put("peak_gflops", cfg.flops().peakGflops());
+            if (other != null) {
+                double flopsFraction = subFlops / steps / flops, timeFraction = median(subMs) / median;
+                out.put("method", other.method.name()).put("method_median_step_ms", round(median(subMs)))
+                        .put("flops_fraction", Math.round(flopsFraction * 1e4) / 1e4).put("time_fraction", Math.round(timeFraction * 1e4) / 1e4);
+            }
             if (sub != null) {
                 double flopsFraction = subFlops / steps / flops, timeFraction = median(subMs) / median;
                 out.put("subnet", subnet).put("subnet_median_step_ms", round(median(subMs)))

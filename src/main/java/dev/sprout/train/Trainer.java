@@ -61,8 +61,7 @@ public final class Trainer implements AutoCloseable {
     private final MetricsLog metrics;
     private final Progress progress;
     private final String dataFingerprint;
-    private final TrainStep stepper;
-    private final BlockSurgery surgery;
+    private final MethodTraining training;
     private final RunLock lock;
 
     private long step;
@@ -83,21 +82,16 @@ public final class Trainer implements AutoCloseable {
         Backend.init(cfg.threads());
         MemoryUse.resetPeak(); // this run's peak, not an earlier run's in the same process (compare)
         this.device = Backend.device(cfg.device());
-        this.model = new Transformer(cfg.model(), device, cfg.seed());
-        if (init != null) init.copyInto(model, "--init-from"); // before the method's setup: adapters then start from these weights
-        this.method = Methods.build(cfg);
-        method.setup(model);
-        this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), cfg.optim());
-        method.setupOptimizer(optimizer);
+        this.training = new MethodTraining(cfg, device, init);
+        this.model = training.model;
+        this.method = training.method;
+        this.optimizer = training.optimizer;
         this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
         this.evalWindows = new EvalWindows(data, cfg.model().context(), cfg.train().evalTokens());
-        this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd(), adapterRank(model));
+        this.accountant = training.accountant;
         this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(console, tty);
-        this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),
-                cfg.method().optimizerSlices().equals("masked"));
-        this.surgery = new BlockSurgery(model, optimizer);
         long resumedAt = restoreLatest();
         this.metrics = MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt);
     }
@@ -195,13 +189,10 @@ public final class Trainer implements AutoCloseable {
         double windowMs = 0;
         int windowSteps = 0;
         while (step < end && !stopRequested) {
-            method.beforeStep(step, surgery);
-            SubnetPlan plan = method.plan(step);
-            double lr = schedule.at(step) * method.lrFactor(step);
             long t0 = System.nanoTime();
-            long current = step;
-            TrainStep.Result r = stepper.run(plan, lr, sampler, () -> method.beforeUpdate(current, surgery));
-            double loss = r.loss(), gradNorm = r.gradNorm();
+            MethodTraining.Step done = training.step(step, schedule.at(step), sampler);
+            SubnetPlan plan = done.plan();
+            double lr = done.lr(), loss = done.result().loss(), gradNorm = done.result().gradNorm();
             double ms = (System.nanoTime() - t0) / 1e6;
             step++;
             wallS += ms / 1e3;
@@ -323,15 +314,6 @@ public final class Trainer implements AutoCloseable {
                 MemoryUse.of(model, optimizer));
     }
 
-    /** The rank of the model's adapters (0: none); the accountant assumes one rank on every block linear. */
-    private static int adapterRank(Transformer model) {
-        var ranks = model.adapters().values().stream().map(Transformer.Adapter::rank).distinct().toList();
-        if (ranks.size() > 1) throw new IllegalStateException("adapters of different ranks " + ranks);
-        if (!ranks.isEmpty() && model.adapters().size() != model.blockLinears().size()) {
-            throw new IllegalStateException("adapters on " + model.adapters().size() + " of " + model.blockLinears().size() + " block linears");
-        }
-        return ranks.isEmpty() ? 0 : ranks.get(0);
-    }
 
     private static double round(double v) {
         return Math.round(v * 1e4) / 1e4;

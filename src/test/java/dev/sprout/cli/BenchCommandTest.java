@@ -1,0 +1,58 @@
+package dev.sprout.cli;
+
+import static dev.sprout.cli.CliRun.assertUserError;
+import static dev.sprout.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sprout.train.TestRuns;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `sprout bench`: its JSON line, and --method timing the config's method beside the dense step (no timing asserted). */
+class BenchCommandTest {
+    @TempDir
+    Path tmp;
+
+    private JsonNode bench(Path cfg, Path data, String... extra) throws IOException {
+        String[] args = new String[6 + extra.length];
+        System.arraycopy(new String[]{"bench", "--config", cfg.toString(), "--data", data.toString(), "--steps=3"}, 0, args, 0, 6);
+        System.arraycopy(extra, 0, args, 6, extra.length);
+        CliRun.Outcome o = run(args);
+        assertEquals(0, o.code(), o.err());
+        return new ObjectMapper().readTree(o.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+    }
+
+    @Test
+    void methodStepsAreTimedBesideTheDenseStepWithTheirOwnFlops() throws IOException {
+        Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "llama");
+        JsonNode dense = bench(cfg, data);
+        assertTrue(dense.get("median_step_ms").asDouble() > 0 && dense.get("tokens_per_step").asLong() == 8 * 32, dense.toString());
+        assertTrue(!dense.has("method"), dense.toString());
+
+        JsonNode galore = bench(cfg, data, "--method", "--set", "method.name=galore", "--set", "method.galore.rank=4");
+        assertEquals("galore", galore.get("method").asText());
+        assertEquals(1.0, galore.get("flops_fraction").asDouble(), 0.0, "GaLore runs the dense model's matmuls");
+        assertTrue(galore.get("method_median_step_ms").asDouble() > 0);
+
+        // incremental training, S = 2 on 2 blocks: its first steps train the first block alone
+        JsonNode inc = bench(cfg, data, "--method", "--set", "method.name=incremental", "--set", "method.incremental.stages=2");
+        assertTrue(inc.get("flops_fraction").asDouble() < 0.8, inc.toString());
+
+        // LoRA: the adapters' FLOPs are charged (rank 16 on d=32 costs more than the frozen W's skipped weight gradients save)
+        JsonNode lora = bench(cfg, data, "--method", "--set", "method.name=lora", "--set", "method.lora.rank=16");
+        assertTrue(lora.get("flops_fraction").asDouble() > 1.0, lora.toString());
+    }
+
+    @Test
+    void badMethodRequestsAreOneLineErrors() throws IOException {
+        Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        assertUserError(run("bench", "--config", cfg.toString(), "--data", data.toString(), "--method"), "method.name is baseline");
+        assertUserError(run("bench", "--config", cfg.toString(), "--data", data.toString(), "--method", "--subnet", "layers=0.5",
+                "--set", "method.name=lora"), "--method and --subnet");
+    }
+}
