@@ -3,6 +3,7 @@ package dev.sprout.model;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -15,10 +16,12 @@ import org.bytedeco.pytorch.global.torch;
  * masked AdamW applies those slice gradients directly.
  *
  * <p>One instance serves one optimizer step: every micro-batch of a step runs the same plan, so the first forward
- * gathers and later ones reuse the leaves, whose gradients accumulate. The tensors belong to the step's PointerScope.
+ * gathers and later ones reuse the leaves, whose gradients accumulate. The leaves belong to the PointerScope that
+ * was innermost when this instance was made (the step's), not to the micro-batch's scope that gathered them.
  */
 public final class SliceLeaves {
     private final Map<String, Tensor> leaves = new LinkedHashMap<>();
+    private final PointerScope owner = PointerScope.getInnerScope();
 
     /** The leaf holding {@code param}'s slice {@code index} along {@code axis}, gathered on first use. */
     Tensor leaf(String name, Tensor param, int axis, Tensor index) {
@@ -28,6 +31,7 @@ public final class SliceLeaves {
                 t = torch.index_select(param, axis, index);
             }
             t.set_requires_grad(true);
+            if (owner != null) owner.attach(t); // outlives the micro-batch that gathered it
             leaves.put(name, t);
         } else if (t.size(axis) != index.size(0)) {
             throw new IllegalStateException(name + ": a step's micro-batches ran different slices (" + t.size(axis) + " vs " + index.size(0) + ")");

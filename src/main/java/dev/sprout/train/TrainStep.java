@@ -58,10 +58,14 @@ public final class TrainStep {
             // masked: sampled heads and neurons run from gathered leaves, so only their slices get gradients
             SliceLeaves leaves = maskedSlices ? new SliceLeaves() : null;
             for (int micro = 0; micro < accum; micro++) {
-                sampler.next(x, y);
-                Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
-                Tensor yi = Tensors.longTensor(y, model.device(), batch, context);
-                lossSum += model.lossAndBackward(xi, yi, plan, leaves, 1.0 / accum, Transformer.LOGIT_CHUNK_ELEMENTS);
+                // a micro-batch's activations die with it: with the step's scope alone, every forward's tensors would live to
+                // the step's end, and memory would grow with grad_accum
+                try (PointerScope microScope = new PointerScope()) {
+                    sampler.next(x, y);
+                    Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
+                    Tensor yi = Tensors.longTensor(y, model.device(), batch, context);
+                    lossSum += model.lossAndBackward(xi, yi, plan, leaves, 1.0 / accum, Transformer.LOGIT_CHUNK_ELEMENTS);
+                }
             }
             Map<String, Tensor> sliceGrads = leaves == null ? Map.of() : leaves.grads();
             norm = clipGradients(clip, sliceGrads.values());

@@ -248,10 +248,12 @@ public final class Trainer implements AutoCloseable {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             long[] x = new long[b * t], y = new long[b * t];
             for (int k = 0; k < evalWindows.batches(b); k++) {
-                int rows = evalWindows.batch(k, b, x, y);
-                long[] xs = rows == b ? x : java.util.Arrays.copyOf(x, rows * t), ys = rows == b ? y : java.util.Arrays.copyOf(y, rows * t);
-                sum += model.meanLoss(Tensors.longTensor(xs, device, rows, t), Tensors.longTensor(ys, device, rows, t), full) * rows;
-                count += rows;
+                try (PointerScope batchScope = new PointerScope()) { // one batch's activations at a time, not the whole eval set's
+                    int rows = evalWindows.batch(k, b, x, y);
+                    long[] xs = rows == b ? x : java.util.Arrays.copyOf(x, rows * t), ys = rows == b ? y : java.util.Arrays.copyOf(y, rows * t);
+                    sum += model.meanLoss(Tensors.longTensor(xs, device, rows, t), Tensors.longTensor(ys, device, rows, t), full) * rows;
+                    count += rows;
+                }
             }
         }
         return sum / count;
