@@ -50,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
     String subnet;
 
     @Option(names = "--method", description = "Also time the config's method (method.name: its adapters, swaps, projections, plans) on a model of its "
-            + "own, stepped as training steps it from step 0, interleaved with the dense step; adds method_median_step_ms, flops_fraction and time_fraction.")
+            + "own, stepped as training steps it from step 0, interleaved with the dense step; adds method_median_step_ms, flops_fraction, time_fraction and time_over_flops.")
     boolean method;
 
     @Override
@@ -113,15 +113,11 @@ final class BenchCommand implements Callable<Integer> {
                     .put("median_step_ms", round(median)).put("min_step_ms", round(Arrays.stream(ms).min().orElse(0)))
                     .put("tokens_per_s", round(accum * b * t / (median / 1e3))).put("gflops_per_s", round(gflops))
                     .put("mfu", Math.round(gflops / cfg.flops().peakGflops() * 1e4) / 1e4).put("peak_gflops", cfg.flops().peakGflops());
-            if (other != null) {
+            if (sub != null || other != null) { // the second, interleaved step against the dense one
                 double flopsFraction = subFlops / steps / flops, timeFraction = median(subMs) / median;
-                out.put("method", other.method.name()).put("method_median_step_ms", round(median(subMs)))
-                        .put("flops_fraction", Math.round(flopsFraction * 1e4) / 1e4).put("time_fraction", Math.round(timeFraction * 1e4) / 1e4);
-            }
-            if (sub != null) {
-                double flopsFraction = subFlops / steps / flops, timeFraction = median(subMs) / median;
-                out.put("subnet", subnet).put("subnet_median_step_ms", round(median(subMs)))
-                        .put("flops_fraction", Math.round(flopsFraction * 1e4) / 1e4).put("time_fraction", Math.round(timeFraction * 1e4) / 1e4)
+                if (sub != null) out.put("subnet", subnet).put("subnet_median_step_ms", round(median(subMs)));
+                else out.put("method", other.method.name()).put("method_median_step_ms", round(median(subMs)));
+                out.put("flops_fraction", Math.round(flopsFraction * 1e4) / 1e4).put("time_fraction", Math.round(timeFraction * 1e4) / 1e4)
                         .put("time_over_flops", Math.round(timeFraction / flopsFraction * 1e4) / 1e4);
             }
             System.out.println(new ObjectMapper().writeValueAsString(out));

@@ -34,6 +34,10 @@ class BenchCommandTest {
         assertTrue(dense.get("median_step_ms").asDouble() > 0 && dense.get("tokens_per_step").asLong() == 8 * 32, dense.toString());
         assertTrue(!dense.has("method"), dense.toString());
 
+        JsonNode half = bench(cfg, data, "--subnet", "layers=0.5"); // one of the two blocks: the head and embeddings stay
+        assertTrue(half.get("flops_fraction").asDouble() > 0.5 && half.get("flops_fraction").asDouble() < 0.8, half.toString());
+        assertTrue(half.get("subnet_median_step_ms").asDouble() > 0 && half.has("time_over_flops"), half.toString());
+
         JsonNode galore = bench(cfg, data, "--method", "--set", "method.name=galore", "--set", "method.galore.rank=4");
         assertEquals("galore", galore.get("method").asText());
         assertEquals(1.0, galore.get("flops_fraction").asDouble(), 0.0, "GaLore runs the dense model's matmuls");
