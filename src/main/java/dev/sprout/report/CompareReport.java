@@ -440,8 +440,9 @@ public final class CompareReport {
         long behind = judged.stream().filter(v -> v.valAtBaselineFlopsMinusTarget() > 0).count();
         long within = judged.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.REACHED).count();
         StringBuilder sb = new StringBuilder("`").append(e.row().config()).append("`: ");
-        sb.append(behind > 0 ? "behind" : "not behind").append(" the baseline at the baseline's total FLOPs in ")
-                .append(behind > 0 ? behind : n).append('/').append(n).append(n > 1 ? " seeds" : " seed")
+        long ahead = judged.stream().filter(v -> v.valAtBaselineFlopsMinusTarget() < 0).count();
+        sb.append(behind > 0 ? "behind" : ahead > 0 ? "ahead of" : "level with").append(" the baseline at the baseline's total FLOPs in ")
+                .append(behind > 0 ? behind : ahead > 0 ? ahead : n).append('/').append(n).append(n > 1 ? " seeds" : " seed")
                 .append(" (").append(signed(e.valAtBaselineFlopsMinusTarget())).append(" val loss)");
         sb.append("; reaches the baseline's final val loss within ").append(REACH_HORIZON).append("x its FLOPs in ")
                 .append(within).append('/').append(n);

@@ -101,6 +101,10 @@ class CompareEqualComputeTest {
                 + "final val loss within 2x its FLOPs in 0/1. **The incremental-training paper's negative finding (behind at equal compute, and more "
                 + "compute than the baseline's needed to catch up): reproduces (1/1 seed).**"), view);
         assertTrue(!view.contains("- `early`"), "a curve that ends before the baseline's FLOPs cannot be judged: " + view);
+        RunResult fast = read("fast", null, SyntheticRun.of("stacking").eval(10, 1e9, 1, 2.4).eval(20, 3e9, 2, 1.95).eval(30, 4e9, 3, 1.9));
+        assertTrue(CompareReport.verdict(CompareReport.equalCompute(new CompareReport(List.of("baseline", "fast"), List.of(),
+                table(new RunResult[] {b}, new RunResult[] {fast})).rows().get(1))).startsWith("`fast`: ahead of the baseline at the baseline's "
+                + "total FLOPs in 1/1 seed (-0.1000 val loss); reaches the baseline's final val loss within 2x its FLOPs in 1/1 (at 0.69x)."));
         assertTrue(md.indexOf("## Results") < md.indexOf("## Equal-compute view") && md.indexOf("## Equal-compute view") < md.indexOf("## Runs"),
                 "the view comes right after Results: " + md);
     }
