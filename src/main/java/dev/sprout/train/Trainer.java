@@ -316,7 +316,6 @@ public final class Trainer implements AutoCloseable {
                 MemoryUse.of(model, optimizer));
     }
 
-
     private static double round(double v) {
         return Math.round(v * 1e4) / 1e4;
     }
