@@ -108,8 +108,12 @@ public final class ComparePlots {
         }
         plot.setRenderer(r);
 
-        // stage boundaries: thin vertical lines in the config's colour
+        // stage boundaries: thin vertical lines in the config's colour, each config's labels on a row of their own so
+        // that several growth schedules' labels do not print over each other
+        int labelRow = 0;
         for (int c = 0; c < names.size(); c++) {
+            if (curves.get(c).boundaries().isEmpty()) continue;
+            double rowOffset = 3 + 13 * labelRow++;
             Color col = colour(c);
             Paint p = new Color(col.getRed(), col.getGreen(), col.getBlue(), 150);
             for (RunCurve.Boundary b : curves.get(c).boundaries()) {
@@ -122,6 +126,7 @@ public final class ComparePlots {
                 m.setLabelBackgroundColor(CLEAR);
                 m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
                 m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+                m.setLabelOffset(new RectangleInsets(rowOffset, 2, 2, 2));
                 plot.addDomainMarker(m);
             }
         }
