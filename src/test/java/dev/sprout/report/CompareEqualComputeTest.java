@@ -1,13 +1,12 @@
 package dev.sprout.report;
 
+import static dev.sprout.report.SyntheticRun.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,12 +42,6 @@ class CompareEqualComputeTest {
 
     private RunResult read(String name, Long seed, SyntheticRun r) throws IOException {
         return RunResult.read(name, seed, r.write(tmp.resolve(name + (seed == null ? "" : "-seed" + seed))));
-    }
-
-    private static List<List<RunResult>> table(RunResult[]... rows) {
-        List<List<RunResult>> t = new ArrayList<>();
-        for (RunResult[] r : rows) t.add(new ArrayList<>(Arrays.asList(r)));
-        return t;
     }
 
     @Test

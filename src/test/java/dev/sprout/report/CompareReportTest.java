@@ -1,5 +1,6 @@
 package dev.sprout.report;
 
+import static dev.sprout.report.SyntheticRun.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,7 +11,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
@@ -37,12 +37,6 @@ class CompareReportTest {
 
     private RunResult read(String name, Long seed, SyntheticRun r, String folder) throws IOException {
         return RunResult.read(name, seed, r.write(tmp.resolve(folder)));
-    }
-
-    private static List<List<RunResult>> table(RunResult[]... rows) {
-        List<List<RunResult>> t = new ArrayList<>();
-        for (RunResult[] r : rows) t.add(new ArrayList<>(Arrays.asList(r)));
-        return t;
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Writes a run folder by hand (metrics.jsonl, summary.json, config.yaml) so the report is tested without training. */
@@ -86,6 +87,13 @@ final class SyntheticRun {
     }
 
     /** Writes the folder; summary totals come from the last row, final_val_loss from the last val_loss. */
+    /** runs[config][seed round], as {@link CompareReport} takes them, from one row of runs per config. */
+    static List<List<RunResult>> table(RunResult[]... rows) {
+        List<List<RunResult>> t = new ArrayList<>();
+        for (RunResult[] r : rows) t.add(new ArrayList<>(Arrays.asList(r)));
+        return t;
+    }
+
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
         StringBuilder sb = new StringBuilder();
