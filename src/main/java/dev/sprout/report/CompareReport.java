@@ -438,11 +438,14 @@ public final class CompareReport {
         if (judged.isEmpty()) return null;
         int n = judged.size();
         long behind = judged.stream().filter(v -> v.valAtBaselineFlopsMinusTarget() > 0).count();
-        long within = judged.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.REACHED).count();
-        StringBuilder sb = new StringBuilder("`").append(e.row().config()).append("`: ");
         long ahead = judged.stream().filter(v -> v.valAtBaselineFlopsMinusTarget() < 0).count();
-        sb.append(behind > 0 ? "behind" : ahead > 0 ? "ahead of" : "level with").append(" the baseline at the baseline's total FLOPs in ")
-                .append(behind > 0 ? behind : ahead > 0 ? ahead : n).append('/').append(n).append(n > 1 ? " seeds" : " seed")
+        long within = judged.stream().filter(v -> v.targetByHorizon() == TargetByHorizon.REACHED).count();
+        // any seed behind makes it "behind" (with how many); else any ahead; else level in all
+        String standing = behind > 0 ? "behind" : ahead > 0 ? "ahead of" : "level with";
+        long inSeeds = behind > 0 ? behind : ahead > 0 ? ahead : n;
+        StringBuilder sb = new StringBuilder("`").append(e.row().config()).append("`: ");
+        sb.append(standing).append(" the baseline at the baseline's total FLOPs in ")
+                .append(inSeeds).append('/').append(n).append(n > 1 ? " seeds" : " seed")
                 .append(" (").append(signed(e.valAtBaselineFlopsMinusTarget())).append(" val loss)");
         sb.append("; reaches the baseline's final val loss within ").append(REACH_HORIZON).append("x its FLOPs in ")
                 .append(within).append('/').append(n);

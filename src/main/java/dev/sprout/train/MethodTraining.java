@@ -19,8 +19,8 @@ public final class MethodTraining {
     public final Transformer model;
     public final TrainingMethod method;
     public final AdamW optimizer;
-    public final BlockSurgery surgery;
-    public final TrainStep stepper;
+    private final BlockSurgery surgery;
+    private final TrainStep stepper;
     public final FlopsAccountant accountant;
     private final long sequencesPerStep;
     private final int context;

@@ -182,7 +182,7 @@ public final class Trainer implements AutoCloseable {
         int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context();
         double peak = cfg.flops().peakGflops() * 1e9;
         long startStep = step;
-        double fullStepFlops = accountant.train(SubnetPlan.full(cfg.model().nLayer()), (long) accum * b, t).total();
+        double fullStepFlops = training.flops(SubnetPlan.full(cfg.model().nLayer())).total();
         if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens",
                 cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, (long) accum * b * t));
         else progress.message("sprout: resumed at step " + step + " of " + total);
@@ -197,7 +197,7 @@ public final class Trainer implements AutoCloseable {
             step++;
             wallS += ms / 1e3;
             tokens += (double) accum * b * t;
-            Breakdown stepFlops = accountant.train(plan, (long) accum * b, t);
+            Breakdown stepFlops = training.flops(plan);
             flops = flops.plus(stepFlops);
             paperFlops += accountant.paperModel(plan, (long) accum * b, t);
             if (!Double.isFinite(loss)) {

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sprout.train.TestRuns;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,10 +21,9 @@ class BenchCommandTest {
     Path tmp;
 
     private JsonNode bench(Path cfg, Path data, String... extra) throws IOException {
-        String[] args = new String[6 + extra.length];
-        System.arraycopy(new String[]{"bench", "--config", cfg.toString(), "--data", data.toString(), "--steps=3"}, 0, args, 0, 6);
-        System.arraycopy(extra, 0, args, 6, extra.length);
-        CliRun.Outcome o = run(args);
+        List<String> args = new ArrayList<>(List.of("bench", "--config", cfg.toString(), "--data", data.toString(), "--steps=3"));
+        args.addAll(List.of(extra));
+        CliRun.Outcome o = run(args.toArray(String[]::new));
         assertEquals(0, o.code(), o.err());
         return new ObjectMapper().readTree(o.out().strip().lines().reduce((a, b) -> b).orElseThrow());
     }
