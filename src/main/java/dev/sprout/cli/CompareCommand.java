@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -63,6 +65,32 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--report-only", description = "Train nothing; rebuild the report and plots from the run folders in --out.")
     boolean reportOnly;
 
+    /**
+     * Configs of different lengths (growth runs go on to 2x the baseline's FLOPs) lose their budgets under
+     * {@code --set train.max_steps}: every run gets the same steps. Said, not refused: equal steps may be the point.
+     */
+    private void warnIfStepsOverrideEqualizesBudgets() {
+        String set = override("train.max_steps");
+        if (set == null) return;
+        Map<String, Integer> own = new LinkedHashMap<>();
+        for (Path c : configs) own.put(baseName(c), ConfigLoader.load(c, List.of()).train().maxSteps());
+        if (new HashSet<>(own.values()).size() < 2) return;
+        StringBuilder each = new StringBuilder();
+        own.forEach((name, steps) -> each.append(each.length() == 0 ? "" : ", ").append(name).append(' ').append(steps));
+        System.err.println("compare: warning: --set " + set + " gives every config the same steps, but the configs set their own ("
+                + each + "), so their compute budgets no longer differ as designed; --scale-steps F keeps their ratios");
+    }
+
+    /** The last {@code --set} of {@code key} (the one that wins), or null. */
+    private String override(String key) {
+        String found = null;
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            if (eq > 0 && o.substring(0, eq).strip().equals(key)) found = o;
+        }
+        return found;
+    }
+
     /** One run of the comparison: a config in a seed round. */
     record Planned(int config, int round, String name, Path configFile, Long seed, Path dir, List<String> overrides) {}
 
@@ -72,21 +100,13 @@ final class CompareCommand implements Callable<Integer> {
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
         if (scaleSteps != null) {
             if (!(scaleSteps > 0)) throw new Sprout.UserException("--scale-steps: must be > 0, got " + scaleSteps);
-            for (String o : overrides) {
-                int eq = o.indexOf('=');
-                if (eq > 0 && o.substring(0, eq).strip().equals("train.max_steps")) {
-                    throw new Sprout.UserException("--set " + o + ": conflicts with --scale-steps (which sets train.max_steps per config); drop one of them");
-                }
-            }
+            String set = override("train.max_steps");
+            if (set != null) throw new Sprout.UserException("--set " + set + ": conflicts with --scale-steps (which sets train.max_steps per config); drop one of them");
         }
         List<Long> seedList = parseSeeds(seeds);
         if (!seedList.isEmpty()) {
-            for (String o : overrides) {
-                int eq = o.indexOf('=');
-                if (eq > 0 && o.substring(0, eq).strip().equals("seed")) {
-                    throw new Sprout.UserException("--set " + o + ": conflicts with --seeds (which sets seed per round); drop one of them");
-                }
-            }
+            String set = override("seed");
+            if (set != null) throw new Sprout.UserException("--set " + set + ": conflicts with --seeds (which sets seed per round); drop one of them");
         }
         List<String> names = new ArrayList<>();
         Map<String, Path> byName = new HashMap<>();
@@ -103,6 +123,7 @@ final class CompareCommand implements Callable<Integer> {
         List<Planned> plan = plan(names, seedList);
         if (!reportOnly) {
             for (Planned p : plan) ConfigLoader.load(p.configFile(), p.overrides()); // every config's keys are checked before anything trains
+            warnIfStepsOverrideEqualizesBudgets();
             for (Planned p : plan) checkExisting(p);
             String dataFingerprint = data == null ? null : DataFingerprint.of(data);
             if (dataFingerprint != null && !dataFingerprint.equals("unreadable")) checkData(plan, dataFingerprint); // else the trainer names the problem

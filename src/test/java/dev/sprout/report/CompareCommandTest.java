@@ -91,6 +91,30 @@ class CompareCommandTest {
         assertTrue(Files.readString(out.resolve("report.md")).contains("--scale-steps 0.25"));
     }
 
+    /** --set train.max_steps gives every config the same steps: said when the configs' own lengths differ, not when they agree. */
+    @Test
+    void settingMaxStepsOnConfigsOfDifferentLengthsWarns() throws IOException {
+        Path data = TestRuns.shakespeareChars();
+        Path tiny = TestRuns.tinyConfig(tmp, "gpt2"); // train.max_steps: 40
+        Path baseline = file("steps/baseline.yaml", Files.readString(tiny));
+        Path longer = file("steps/longer.yaml", Files.readString(tiny).replace("max_steps: 40", "max_steps: 60"));
+        Path same = file("steps/same.yaml", Files.readString(tiny));
+        List<String> common = List.of("--data", data.toString(), "--set", "train.max_steps=2", "--set", "train.eval_every=1");
+
+        List<String> differ = new ArrayList<>(List.of("compare", "--config", baseline.toString(), longer.toString(), "--out", tmp.resolve("differ").toString()));
+        differ.addAll(common);
+        CliRun.Outcome o = run(differ.toArray(String[]::new));
+        assertEquals(0, o.code(), o.err() + o.out());
+        assertTrue(o.err().contains("warning: --set train.max_steps=2 gives every config the same steps, but the configs set their own (baseline 40, longer 60)"), o.err());
+        assertEquals(2, dev.sprout.train.MetricsLog.read(tmp.resolve("differ").resolve("longer").resolve("metrics.jsonl")).size());
+
+        List<String> agree = new ArrayList<>(List.of("compare", "--config", baseline.toString(), same.toString(), "--out", tmp.resolve("agree").toString()));
+        agree.addAll(common);
+        CliRun.Outcome quiet = run(agree.toArray(String[]::new));
+        assertEquals(0, quiet.code(), quiet.err() + quiet.out());
+        assertFalse(quiet.err().contains("warning"), quiet.err());
+    }
+
     static String estConfig(Path tiny) throws IOException {
         return Files.readString(tiny) + """
                 method:
