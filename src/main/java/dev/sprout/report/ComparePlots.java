@@ -4,12 +4,15 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Paint;
+import java.awt.font.FontRenderContext;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
+import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -108,20 +111,36 @@ public final class ComparePlots {
         }
         plot.setRenderer(r);
 
+        LegendTitle legend = chart.getLegend();
+        legend.setItemFont(base.deriveFont(14f));
+        legend.setPosition(RectangleEdge.BOTTOM);
+        legend.setBackgroundPaint(Color.WHITE);
+        legend.setFrame(new org.jfree.chart.block.BlockBorder(Color.WHITE));
+        chart.setPadding(new RectangleInsets(8, 8, 8, 16));
+
         // stage boundaries: thin vertical lines in the config's colour, each config's labels on a row of their own so
-        // that several growth schedules' labels do not print over each other
+        // that several growth schedules' labels do not print over each other; within a row, a label that would overlap
+        // the one before it is left off (its line stays; report.md's Runs table names every boundary)
         int labelRow = 0;
+        Rectangle2D dataArea = layoutDataArea(chart);
+        FontRenderContext frc = new FontRenderContext(null, true, true);
+        Font labelFont = base.deriveFont(11f);
         for (int c = 0; c < names.size(); c++) {
             if (curves.get(c).boundaries().isEmpty()) continue;
             double rowOffset = 3 + 13 * labelRow++;
             Color col = colour(c);
             Paint p = new Color(col.getRed(), col.getGreen(), col.getBlue(), 150);
+            double rowEnd = Double.NEGATIVE_INFINITY; // where the row's last drawn label ends, in pixels
             for (RunCurve.Boundary b : curves.get(c).boundaries()) {
                 double v = bx.applyAsDouble(b);
                 if (!Double.isFinite(v)) continue;
                 ValueMarker m = new ValueMarker(v, p, new BasicStroke(1.2f));
-                m.setLabel(b.stage() == null ? null : b.stage());
-                m.setLabelFont(base.deriveFont(11f));
+                double at = xAxis.valueToJava2D(v, dataArea, RectangleEdge.BOTTOM) + 2;
+                if (b.stage() != null && at >= rowEnd + 3) {
+                    m.setLabel(b.stage());
+                    rowEnd = at + labelFont.getStringBounds(b.stage(), frc).getWidth();
+                }
+                m.setLabelFont(labelFont);
                 m.setLabelPaint(col);
                 m.setLabelBackgroundColor(CLEAR);
                 m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
@@ -143,12 +162,13 @@ public final class ComparePlots {
             plot.addRangeMarker(m);
         }
 
-        LegendTitle legend = chart.getLegend();
-        legend.setItemFont(base.deriveFont(14f));
-        legend.setPosition(RectangleEdge.BOTTOM);
-        legend.setBackgroundPaint(Color.WHITE);
-        legend.setFrame(new org.jfree.chart.block.BlockBorder(Color.WHITE));
-        chart.setPadding(new RectangleInsets(8, 8, 8, 16));
         return chart;
+    }
+
+    /** Where the plot's data area falls when the chart is drawn at {@link #WIDTH} x {@link #HEIGHT} (a layout pass, drawn and dropped). */
+    private static Rectangle2D layoutDataArea(JFreeChart chart) {
+        ChartRenderingInfo info = new ChartRenderingInfo();
+        chart.createBufferedImage(WIDTH, HEIGHT, info);
+        return info.getPlotInfo().getDataArea();
     }
 }
