@@ -75,8 +75,7 @@ final class CompareCommand implements Callable<Integer> {
         Map<String, Integer> own = new LinkedHashMap<>();
         for (Path c : configs) own.put(baseName(c), ConfigLoader.load(c, List.of()).train().maxSteps());
         if (new HashSet<>(own.values()).size() < 2) return;
-        StringBuilder each = new StringBuilder();
-        own.forEach((name, steps) -> each.append(each.length() == 0 ? "" : ", ").append(name).append(' ').append(steps));
+        String each = String.join(", ", own.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
         System.err.println("compare: warning: --set " + set + " gives every config the same steps, but the configs set their own ("
                 + each + "), so their compute budgets no longer differ as designed; --scale-steps F keeps their ratios");
     }
