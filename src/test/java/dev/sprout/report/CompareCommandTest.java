@@ -79,8 +79,8 @@ class CompareCommandTest {
     void scaleStepsMultipliesEachConfigsOwnLength() throws IOException {
         Path data = TestRuns.shakespeareChars();
         Path tiny = TestRuns.tinyConfig(tmp, "gpt2"); // train.max_steps: 40
-        Path baseline = file("configs/baseline.yaml", Files.readString(tiny));
-        Path longer = file("configs/longer.yaml", Files.readString(tiny).replace("max_steps: 40", "max_steps: 60"));
+        Path baseline = withSteps("configs/baseline.yaml", tiny, 40);
+        Path longer = withSteps("configs/longer.yaml", tiny, 60);
         Path out = tmp.resolve("scaled");
         CliRun.Outcome o = run("compare", "--config", baseline.toString(), "--config", longer.toString(), "--data", data.toString(),
                 "--out", out.toString(), "--scale-steps", "0.25", "--set", "train.eval_every=5");
@@ -96,9 +96,9 @@ class CompareCommandTest {
     void settingMaxStepsOnConfigsOfDifferentLengthsWarns() throws IOException {
         Path data = TestRuns.shakespeareChars();
         Path tiny = TestRuns.tinyConfig(tmp, "gpt2"); // train.max_steps: 40
-        Path baseline = file("steps/baseline.yaml", Files.readString(tiny));
-        Path longer = file("steps/longer.yaml", Files.readString(tiny).replace("max_steps: 40", "max_steps: 60"));
-        Path same = file("steps/same.yaml", Files.readString(tiny));
+        Path baseline = withSteps("steps/baseline.yaml", tiny, 40);
+        Path longer = withSteps("steps/longer.yaml", tiny, 60);
+        Path same = withSteps("steps/same.yaml", tiny, 40);
         List<String> common = List.of("--data", data.toString(), "--set", "train.max_steps=2", "--set", "train.eval_every=1");
 
         List<String> differ = new ArrayList<>(List.of("compare", "--config", baseline.toString(), longer.toString(), "--out", tmp.resolve("differ").toString()));
@@ -113,6 +113,11 @@ class CompareCommandTest {
         CliRun.Outcome quiet = run(agree.toArray(String[]::new));
         assertEquals(0, quiet.code(), quiet.err() + quiet.out());
         assertFalse(quiet.err().contains("warning"), quiet.err());
+    }
+
+    /** The tiny config (train.max_steps: 40) with its own length set to {@code steps}, written at {@code path}. */
+    private Path withSteps(String path, Path tiny, int steps) throws IOException {
+        return file(path, Files.readString(tiny).replace("max_steps: 40", "max_steps: " + steps));
     }
 
     static String estConfig(Path tiny) throws IOException {
