@@ -21,7 +21,7 @@ public final class MethodTraining {
     public final AdamW optimizer;
     private final BlockSurgery surgery;
     private final TrainStep stepper;
-    public final FlopsAccountant accountant;
+    private final FlopsAccountant accountant;
     private final long sequencesPerStep;
     private final int context;
 
@@ -56,6 +56,11 @@ public final class MethodTraining {
     /** The FLOPs a step with this plan costs. */
     public FlopsAccountant.Breakdown flops(SubnetPlan plan) {
         return accountant.train(plan, sequencesPerStep, context);
+    }
+
+    /** The same step's cost under the incremental-training paper's model ({@link FlopsAccountant#paperModel}). */
+    public double paperFlops(SubnetPlan plan) {
+        return accountant.paperModel(plan, sequencesPerStep, context);
     }
 
     /** The rank of the model's adapters (0: none); the accountant assumes one rank on every block linear. */

@@ -55,7 +55,6 @@ public final class Trainer implements AutoCloseable {
     private final TrainingMethod method;
     private final BatchSampler sampler;
     private final EvalWindows evalWindows;
-    private final FlopsAccountant accountant;
     private final LrSchedule schedule;
     private final Checkpoints checkpoints;
     private final MetricsLog metrics;
@@ -88,7 +87,6 @@ public final class Trainer implements AutoCloseable {
         this.optimizer = training.optimizer;
         this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
         this.evalWindows = new EvalWindows(data, cfg.model().context(), cfg.train().evalTokens());
-        this.accountant = training.accountant;
         this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(console, tty);
@@ -199,7 +197,7 @@ public final class Trainer implements AutoCloseable {
             tokens += (double) accum * b * t;
             Breakdown stepFlops = training.flops(plan);
             flops = flops.plus(stepFlops);
-            paperFlops += accountant.paperModel(plan, (long) accum * b, t);
+            paperFlops += training.paperFlops(plan);
             if (!Double.isFinite(loss)) {
                 progress.message("error: loss became " + loss + " at step " + step + "; stopping (the last checkpoint is intact)");
                 throw new TrainingDivergedException("loss became " + loss + " at step " + step);
