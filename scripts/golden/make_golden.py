@@ -2,7 +2,10 @@
 """Generate golden reference values for Sprout's Java/libtorch tests.
 
 Writes, under src/test/resources/golden/:
-  gpt2_tiny.json   tiny GPT-2: params, inputs, logits, loss, grads
+  gpt2_tiny.json   tiny GPT-2: params, inputs, logits, loss, grads, plus
+                   `plans`: subnetwork forwards with biases (a block's
+                   residual branch scaled bias included; heads/neurons sampled
+                   with their sum scaled before the bias)
   llama_tiny.json  tiny Llama (GQA, RoPE, SwiGLU): same, plus a `partial`
                    subnetwork forward (skipped layer, head/neuron subsets)
   adamw.json       torch.optim.AdamW trajectory (float32, 5 steps)
@@ -76,6 +79,11 @@ LLAMA_PARTIAL = {
 def tensor_json(t):
     t = t.detach()
     return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
+
+
+def tensor_from_json(j):
+    """A float32 tensor back from tensor_json (exact: the values were float32)."""
+    return torch.tensor(j["data"], dtype=torch.float32).view(j["shape"])
 
 
 def f32(gen, shape, std=1.0, mean=0.0):
@@ -193,6 +201,84 @@ def gpt2_forward(p, cfg, idx):
         x = x + linear(m, p[pre + "mlp.down.weight"], p[pre + "mlp.down.bias"])
     x = layer_norm(x, p["final_norm.weight"], p["final_norm.bias"], eps)
     return x @ p["embed.tokens"].t()
+
+
+def gpt2_plan_forward(p, cfg, idx, plan):
+    """GPT-2 forward under a per-layer plan, as the papers write it. Each layer entry: skip (identity), heads and
+    neurons that run (None = all), attn_scale / mlp_scale on the sum over the kept heads / neurons before the output
+    bias (EST's 1/p), and branch_scale on the whole residual branch, bias included (RaPTr's, PLD's and stochastic
+    depth's x + s f(x))."""
+    Bn, T = idx.shape
+    H, C = cfg["n_head"], cfg["d_model"]
+    D = C // H
+    F_ = cfg["d_ff"]
+    eps = cfg["norm_eps"]
+    x = p["embed.tokens"][idx] + p["embed.positions"][:T]
+    for L, lp in enumerate(plan):
+        if lp["skip"]:
+            continue
+        pre = f"blocks.{L}."
+        heads = lp["heads"] if lp["heads"] is not None else list(range(H))
+        neurons = lp["neurons"] if lp["neurons"] is not None else list(range(F_))
+        s = lp["branch_scale"]
+        rows = [hh * D + j for hh in heads for j in range(D)]
+        h = layer_norm(x, p[pre + "attn_norm.weight"], p[pre + "attn_norm.bias"], eps)
+
+        def proj(name):
+            y = linear(h, p[pre + f"attn.{name}.weight"][rows], p[pre + f"attn.{name}.bias"][rows])
+            return y.view(Bn, T, len(heads), D).transpose(1, 2)
+
+        y = causal_attention(proj("q"), proj("k"), proj("v")).transpose(1, 2).reshape(Bn, T, len(heads) * D)
+        attn = lp["attn_scale"] * (y @ p[pre + "attn.o.weight"][:, rows].t()) + p[pre + "attn.o.bias"]
+        x = x + s * attn
+        h = layer_norm(x, p[pre + "mlp_norm.weight"], p[pre + "mlp_norm.bias"], eps)
+        m = gelu_tanh(linear(h, p[pre + "mlp.up.weight"][neurons], p[pre + "mlp.up.bias"][neurons]))
+        mlp = lp["mlp_scale"] * (m @ p[pre + "mlp.down.weight"][:, neurons].t()) + p[pre + "mlp.down.bias"]
+        x = x + s * mlp
+    x = layer_norm(x, p["final_norm.weight"], p["final_norm.bias"], eps)
+    return x @ p["embed.tokens"].t()
+
+
+def layer_plan(skip=False, heads=None, neurons=None, attn_scale=1.0, mlp_scale=1.0, branch_scale=1.0):
+    return {"skip": skip, "heads": heads, "neurons": neurons, "attn_scale": attn_scale, "mlp_scale": mlp_scale,
+            "branch_scale": branch_scale}
+
+
+# Subnetwork forwards for the GPT-2 model (GPT2_CONFIG: 2 layers, 2 heads, d_ff 32).
+GPT2_PLANS = {
+    # layer dropping (RaPTr, PLD, stochastic depth): block 0 kept with p = 0.625 and scaled by 1/p, block 1 skipped
+    "branch": [layer_plan(branch_scale=1.6), layer_plan(skip=True)],
+    # EST-style width sampling in both blocks (sums scaled, biases not); block 1 also branch-scaled, to pin the product
+    "width": [layer_plan(heads=[0], neurons=[1, 4, 9, 16, 17, 30], attn_scale=2.0, mlp_scale=32 / 6),
+              layer_plan(heads=[1], neurons=[0, 2, 3, 8, 13, 21, 22, 27], attn_scale=2.0, mlp_scale=4.0, branch_scale=1.25)],
+}
+
+
+def make_gpt2_plan_goldens(cfg, params32, idx, targets, full_loss):
+    """Loss and every gradient of the tiny GPT-2 under each of GPT2_PLANS, float64; checked against finite differences,
+    and a plan of all heads and neurons at scale 1 against the full model."""
+    def fwd(p, plan):
+        logits = gpt2_plan_forward(p, cfg, idx, plan)
+        return logits, ce_loss(logits, targets)
+
+    with torch.no_grad():
+        p64 = cast_params(params32, torch.float64)
+        ident = [layer_plan() for _ in range(cfg["n_layer"])]
+        assert abs(fwd(p64, ident)[1].item() - full_loss) < 1e-12
+    out = {}
+    for name, plan in GPT2_PLANS.items():
+        pfwd = lambda p, plan=plan: fwd(p, plan)
+        label = "gpt2/" + name
+        check_precisions(pfwd, params32, label)
+        _, _, loss, grads = loss_and_grads(pfwd, params32, torch.float64)
+        picks = [(n, nonzero_pick(grads, n)) for n in ("blocks.0.attn.o.bias", "blocks.0.mlp.down.bias", "blocks.0.attn.q.bias",
+                                                       "blocks.0.mlp.up.weight", "embed.tokens")]
+        if not plan[1]["skip"]:
+            picks += [(n, nonzero_pick(grads, n)) for n in ("blocks.1.attn.o.bias", "blocks.1.mlp.down.bias", "blocks.1.attn.o.weight")]
+        check_fd(pfwd, params32, grads, picks, label)
+        out[name] = {"layers": plan, "loss": loss.item(), "grads": {k: tensor_json(v) for k, v in grads.items()}}
+        print(f"  [{label}] loss = {loss.item():.15g}")
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -508,6 +594,8 @@ def main():
                   "blocks.1.attn.v.bias", "blocks.0.attn.k.weight",
                   "blocks.0.mlp.up.weight", "blocks.1.mlp.down.bias",
                   "blocks.1.attn_norm.weight", "final_norm.bias"])
+    gpt2["plans"] = make_gpt2_plan_goldens(GPT2_CONFIG, {k: tensor_from_json(v) for k, v in gpt2["params"].items()},
+                                           torch.tensor(gpt2["idx"]), torch.tensor(gpt2["targets"]), gpt2["loss"])
     write("gpt2_tiny.json", gpt2)
 
     print("llama_tiny:")

@@ -8,6 +8,7 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
     public static final Set<String> NAMES = Set.of("baseline", "est", "raptr", "pld", "stochastic_depth", "incremental", "stacking",
             "lora", "switchlora", "relora", "galore");
     public static final Set<String> SCALES = Set.of("inverse-keep", "none");
+    public static final Set<String> RAPTR_SCALES = Set.of("inverse-keep", "none", "custom");
 
     /** EST's three-stage schedule. */
     public record Est(double stage1Fraction, double stage2Fraction, double stage1Layers, double stage1Heads, double stage1Mlp,
@@ -27,13 +28,16 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
     }
 
     /** RaPTr's stages: path lengths (or "auto"), fixed first/last blocks, sampling and scaling. */
-    public record Raptr(String pathLengths, boolean fixFirstLast, String sampling, String scale) {
+    public record Raptr(String pathLengths, boolean fixFirstLast, String sampling, String scale, String customScales) {
         void validate() {
             if (!pathLengths.equals("auto") && !pathLengths.matches("\\d+(\\.\\d+)?(-\\d+(\\.\\d+)?)*")) {
                 throw new ConfigException("method.raptr.path_lengths: expected lengths joined by '-', e.g. \"4-5-6-8\", or auto; got '" + pathLengths + "'");
             }
             Check.oneOf("method.raptr.sampling", sampling, Set.of("bernoulli", "fixed"));
-            Check.oneOf("method.raptr.scale", scale, SCALES);
+            Check.oneOf("method.raptr.scale", scale, RAPTR_SCALES);
+            if (!scale.equals("custom") && !customScales.isBlank()) {
+                throw new ConfigException("method.raptr.custom_scales: only read with method.raptr.scale: custom (scale is " + scale + ")");
+            }
         }
     }
 
@@ -87,9 +91,13 @@ public record MethodConfig(String name, String optimizerSlices, Est est, Raptr r
         }
     }
 
-    /** SwitchLoRA's switching schedule and its ablation switches. */
-    public record Switchlora(double interval0, double ratio, int freezeSteps, boolean resetState, boolean freeze, boolean switching) {
+    /** SwitchLoRA's switching schedule, candidate choice and its ablation switches. */
+    public record Switchlora(double interval0, double ratio, int freezeSteps, boolean resetState, boolean resetStep, boolean freeze,
+                             boolean switching, String candidates) {
+        public static final Set<String> CANDIDATES = Set.of("continuous", "random");
+
         void validate() {
+            Check.oneOf("method.switchlora.candidates", candidates, CANDIDATES);
             Check.positive("method.switchlora.ratio", ratio);
             if (freezeSteps < 0) throw new ConfigException("method.switchlora.freeze_steps: must be >= 0, got " + freezeSteps);
             if (!(interval0 >= 2.0 * freezeSteps) || !(interval0 > 0)) {

@@ -13,8 +13,11 @@ import java.util.SplittableRandom;
 /**
  * Evolving Subnetwork Training (Li et al., ICML 2024, arXiv 2406.06962). Stage 1 runs a uniform subset of
  * the layers and, inside each, uniform subsets of heads and MLP neurons (drawn independently per layer);
- * stage 2 runs every layer with sampled heads and neurons; stage 3 trains the full model. The attention and
- * MLP outputs of a sampled layer are scaled by the realized 1/p (kept fraction after rounding).
+ * stage 2 runs every layer with sampled heads and neurons; stage 3 trains the full model. The paper's formulas scale
+ * the sum over the kept heads, (1/p_H) sum_i h_i W_O^i, and over the kept neurons by the realized 1/p (kept fraction
+ * after rounding); the output projections' biases (GPT-2) belong to no head or neuron and stay unscaled, so the scaled
+ * layer's expectation over the sampled subsets is the full layer's. Skipped layers are not scaled (the paper documents
+ * no layer-level factor).
  */
 public final class Est implements TrainingMethod {
     /** Sampling rates of one stage. */

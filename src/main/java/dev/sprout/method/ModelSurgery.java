@@ -18,8 +18,11 @@ public interface ModelSurgery {
     /** A fresh optimizer: every parameter's moments and step counters zeroed. */
     void resetOptimizerState();
 
-    /** Zeroes the AdamW moments and step counters of one parameter, or of some of its rows or columns (slice may be null). */
-    void resetOptimizerState(String param, dev.sprout.optim.Slice slice);
+    /**
+     * Zeroes the AdamW moments of one parameter, or of some of its rows or columns (slice may be null), and their step
+     * counters when {@code counters}.
+     */
+    void resetOptimizerState(String param, dev.sprout.optim.Slice slice, boolean counters);
 
     /** The model, for methods that edit tensors directly (adapters: folding a vector into the frozen weight). */
     dev.sprout.model.Transformer model();

@@ -11,12 +11,15 @@ import java.util.List;
 /**
  * Random Part Training (Panigrahi et al., arXiv 2402.05913): stages of equal length; in stage s every block
  * outside the fixed set (first and last by default) runs with probability p_s = (l_s - |I|) / (L - |I|) for
- * the stage's expected path length l_s; kept non-fixed blocks are scaled by 1/p_s ("inverse-keep").
+ * the stage's expected path length l_s; a kept non-fixed block computes x + alpha_s f(x) (bias included), with
+ * alpha_s = 1/p_s ("inverse-keep"), 1 ("none") or the stage's value from {@code custom_scales} ("custom": the paper's
+ * per-stage multipliers, its Definition 1). The last stage, at p = 1, is the plain full model.
  */
 public final class Raptr implements TrainingMethod {
     private final Stages<Double> stages;
     private final boolean[] fixed;
-    private final boolean scale;
+    private final String scale;
+    private final double[] customScales;
     private final boolean fixedSize;
     private final long seed;
     private final double[] lengths;
@@ -32,7 +35,8 @@ public final class Raptr implements TrainingMethod {
             probs.add(nLayer == nFixed ? 1.0 : (lengths[s] - nFixed) / (nLayer - nFixed));
         }
         this.stages = new Stages<>(starts, probs);
-        this.scale = c.scale().equals("inverse-keep");
+        this.scale = c.scale();
+        this.customScales = scale.equals("custom") ? customScales(c.customScales(), lengths.length) : null;
         this.fixedSize = c.sampling().equals("fixed");
         this.seed = seed;
     }
@@ -56,6 +60,24 @@ public final class Raptr implements TrainingMethod {
         return l;
     }
 
+    /** "1.6-1.3-1.1-1": one positive multiplier per stage. */
+    static double[] customScales(String spec, int stages) {
+        String[] parts = spec.split("-");
+        if (spec.isBlank() || parts.length != stages) {
+            throw new ConfigException("method.raptr.custom_scales: scale: custom needs one multiplier per stage (" + stages + " stages of method.raptr.path_lengths), joined by '-', got '" + spec + "'");
+        }
+        double[] s = new double[stages];
+        for (int i = 0; i < stages; i++) {
+            try {
+                s[i] = Double.parseDouble(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new ConfigException("method.raptr.custom_scales: '" + parts[i] + "' is not a number (in '" + spec + "')");
+            }
+            if (!(s[i] > 0) || Double.isInfinite(s[i])) throw new ConfigException("method.raptr.custom_scales: " + parts[i] + " must be positive and finite");
+        }
+        return s;
+    }
+
     public double[] pathLengths() {
         return lengths.clone();
     }
@@ -72,7 +94,8 @@ public final class Raptr implements TrainingMethod {
 
     @Override
     public SubnetPlan plan(long step) {
-        double p = stages.lookup(step);
-        return LayerDropping.uniform(StepRandom.forStep(seed, step), fixed, p, scale, fixedSize);
+        int s = stages.index(step);
+        double p = stages.stages().get(s);
+        return LayerDropping.uniform(StepRandom.forStep(seed, step), fixed, p, scale, customScales == null ? 1.0 : customScales[s], fixedSize);
     }
 }

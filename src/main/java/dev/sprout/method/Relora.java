@@ -47,8 +47,8 @@ public final class Relora implements TrainingMethod {
                 model.param(ad.linear() + ".weight").copy_(model.effectiveWeight(ad.linear())); // W <- W + s B A
                 ad.a().copy_(LowRank.kaimingA(ad.a().size(0), ad.a().size(1), rng));
                 ad.b().zero_();
-                surgery.resetOptimizerState(ad.linear() + ".lora_a", null);
-                surgery.resetOptimizerState(ad.linear() + ".lora_b", null);
+                surgery.resetOptimizerState(ad.linear() + ".lora_a", null, true);
+                surgery.resetOptimizerState(ad.linear() + ".lora_b", null, true);
             }
         }
     }

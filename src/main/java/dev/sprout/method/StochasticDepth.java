@@ -11,13 +11,13 @@ import dev.sprout.subnet.SubnetPlan;
 public final class StochasticDepth implements TrainingMethod {
     private final boolean[] fixed;
     private final double keep;
-    private final boolean scale;
+    private final String scale;
     private final long seed;
 
     public StochasticDepth(MethodConfig.StochasticDepth c, int nLayer, long seed) {
         this.fixed = LayerDropping.firstAndLast(nLayer, c.fixFirstLast() && nLayer >= 2);
         this.keep = c.keep();
-        this.scale = c.scale().equals("inverse-keep");
+        this.scale = c.scale();
         this.seed = seed;
     }
 
@@ -28,6 +28,6 @@ public final class StochasticDepth implements TrainingMethod {
 
     @Override
     public SubnetPlan plan(long step) {
-        return LayerDropping.uniform(StepRandom.forStep(seed, step), fixed, keep, scale, false);
+        return LayerDropping.uniform(StepRandom.forStep(seed, step), fixed, keep, scale, 1.0, false);
     }
 }

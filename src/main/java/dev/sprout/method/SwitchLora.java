@@ -25,40 +25,44 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * SwitchLoRA (Zhou, Wang and Xu, arXiv 2406.06564), as its official code runs. Every block linear gets a rank-r adapter
  * (y = W x + s B A x, s = alpha / r) and two pools of K = min(out, in) candidate vectors, for A's rows and B's columns.
- * After each step's backward and clipping, a few adapter vectors per side are swapped with candidates: the old vector's
+ * After each step's backward and clipping, a few adapter vectors are swapped with candidates: the old vector's
  * contribution is folded into the frozen W (so the layer's output is unchanged), the old vector goes back into the pool
  * and the candidate takes its place. The swapped vector's counterpart (B's column i for A's row i, and vice versa), whose
- * gradient depends on the swapped vector, has its AdamW moments and step counter zeroed and is frozen for N steps. Over
- * many swaps W accumulates a full-rank update. The swap rate decays: n_t = r / interval(t) vectors per side and layer,
- * interval(t) = interval0 / 0.3^((t+1) / (ratio T)), stochastically rounded.
+ * gradient depends on the swapped vector, has its AdamW moments (and, with {@code reset_step}, its step counter) zeroed
+ * and is frozen for N steps. Over many swaps W accumulates a full-rank update. The swap rate decays: one count per layer
+ * and step, n_t = r / interval(t) with interval(t) = interval0 / x^(t+1), x = 0.3^(1 / (ratio T)), stochastically rounded,
+ * shared by A and B; which slots and candidates, and the cap that keeps the two sides apart: {@link SwitchSlots}.
  *
  * <p>Initialisation: candidates uniform with std_A = (sqrt(m) r / n^1.5)^(1/4) sqrt(gain) and std_B = (r / sqrt(m n))^(1/4)
- * sqrt(gain), gain = 1/sqrt(3), so s B A has nn.Linear's scale; the selected A rows are the pool's last r candidates, B's
- * the last r rotated by r/2 (the two cursors start half a rank apart); W starts as its init minus s B A, so the adapted
- * model computes the ordinary initial model.
+ * sqrt(gain), gain = 1/sqrt(3), so s B A has nn.Linear's scale; the selected vectors are those {@link SwitchSlots} holds
+ * at the start; W starts as its init minus s B A, so the adapted model computes the ordinary initial model. Adapters are
+ * never weight-decayed (the optimizer's rule for every adapter), so a frozen vector's update is exactly zero.
  */
 public final class SwitchLora implements TrainingMethod {
-    /** Candidate pools and bookkeeping of one adapted linear. */
+    /** Candidate pools and slot bookkeeping of one adapted linear. */
     static final class Layer {
         final String linear;
         final Tensor poolA; // [K, in]: candidates for A's rows
         final Tensor poolB; // [K, out]: candidates for B's columns
-        final int[] heldA; // pool index each A row came from
-        final int[] heldB;
-        final int[] frozenA; // steps each A row stays frozen
-        final int[] frozenB;
-        int cursorA;
-        int cursorB;
+        final SwitchSlots slots;
 
-        Layer(String linear, Tensor poolA, Tensor poolB, int rank) {
+        Layer(String linear, Tensor poolA, Tensor poolB, SwitchSlots slots) {
             this.linear = linear;
             this.poolA = poolA;
             this.poolB = poolB;
-            this.heldA = new int[rank];
-            this.heldB = new int[rank];
-            this.frozenA = new int[rank];
-            this.frozenB = new int[rank];
+            this.slots = slots;
         }
+    }
+
+    /** One swap, for traces: at {@code step}, in {@code layer} (its index), side A or B, {@code slot} took pool index {@code candidate}. */
+    record Swap(long step, int layer, char side, int slot, int candidate) {}
+
+    /** Where swaps and frozen slots are reported as they happen (tests compare the trace with the official schedule). */
+    interface Trace {
+        void swap(Swap swap);
+
+        /** The slots whose gradients are zeroed at this step, after its swaps. */
+        void frozen(long step, int layer, int[] frozenA, int[] frozenB);
     }
 
     private static final double GAIN = 1 / Math.sqrt(3); // PyTorch's leaky-relu gain for a = sqrt(5)
@@ -69,7 +73,10 @@ public final class SwitchLora implements TrainingMethod {
     private final long seed;
     private final int totalSteps;
     private final List<Layer> layers = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
     private long swaps;
+    private Trace trace;
+    private java.util.function.DoubleSupplier uniforms; // stochastic rounding's draws, in place of the step's generator (tests)
 
     public SwitchLora(MethodConfig.Lora lora, MethodConfig.Switchlora cfg, int nLayer, int totalSteps, long seed) {
         this.lora = lora;
@@ -90,20 +97,20 @@ public final class SwitchLora implements TrainingMethod {
         LowRank.checkRank(model, r);
         SplittableRandom rng = StepRandom.forStep(seed, -2);
         double s = lora.alpha() / r;
+        boolean random = cfg.candidates().equals("random");
+        List<String> fixed = new ArrayList<>();
         for (String linear : model.blockLinears()) {
             Tensor w = model.param(linear + ".weight");
             long m = w.size(0), n = w.size(1);
             int k = (int) Math.min(m, n);
             double stdA = Math.pow(Math.sqrt(m) * r / Math.pow(n, 1.5), 0.25) * Math.sqrt(GAIN);
             double stdB = Math.pow(r / Math.sqrt((double) m * n), 0.25) * Math.sqrt(GAIN);
-            Layer l = new Layer(linear, LowRank.uniform(k, n, Math.sqrt(3) * stdA, rng), LowRank.uniform(k, m, Math.sqrt(3) * stdB, rng), r);
-            for (int i = 0; i < r; i++) {
-                l.heldA[i] = k - r + i;
-                l.heldB[i] = k - r + (i + r / 2) % r;
-            }
+            Tensor poolA = LowRank.uniform(k, n, Math.sqrt(3) * stdA, rng), poolB = LowRank.uniform(k, m, Math.sqrt(3) * stdB, rng);
+            Layer l = new Layer(linear, poolA, poolB, new SwitchSlots(r, k, random, rng));
+            if (!l.slots.switchable()) fixed.add(linear);
             try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-                Tensor a = torch.index_select(l.poolA, 0, Tensors.intIndex(l.heldA, l.poolA.device())).clone(); // [r, in]
-                Tensor b = torch.index_select(l.poolB, 0, Tensors.intIndex(l.heldB, l.poolB.device())).t().contiguous(); // [out, r]
+                Tensor a = torch.index_select(l.poolA, 0, Tensors.intIndex(l.slots.heldA, l.poolA.device())).clone(); // [r, in]
+                Tensor b = torch.index_select(l.poolB, 0, Tensors.intIndex(l.slots.heldB, l.poolB.device())).t().contiguous(); // [out, r]
                 w.sub_(torch.mm(b, a).mul_(new Scalar(s)).to(w.device(), torch.ScalarType.Float));
                 a.retainReference();
                 b.retainReference();
@@ -111,6 +118,16 @@ public final class SwitchLora implements TrainingMethod {
             }
             layers.add(l);
         }
+        if (!fixed.isEmpty()) {
+            notes.add("switchlora: method.lora.rank=" + r + " equals min(out, in) of " + fixed.size() + " of " + layers.size()
+                    + " adapted linears (" + fixed.get(0) + (fixed.size() > 1 ? ", ..." : "") + "): their pools hold no other candidate, so"
+                    + " nothing is switched there (as in the official code); they train as LoRA with SwitchLoRA's initialisation");
+        }
+    }
+
+    @Override
+    public List<String> notes() {
+        return List.copyOf(notes);
     }
 
     @Override
@@ -118,15 +135,27 @@ public final class SwitchLora implements TrainingMethod {
         return full;
     }
 
-    /** Expected vectors swapped per side and layer at this step: r / interval(t). */
+    /** Expected vectors swapped per side and layer at this step, r / interval(t), computed as the official code does. */
     public double expectedSwaps(long step) {
-        double rate = Math.pow(0.3, (step + 1) / (cfg.ratio() * totalSteps));
-        return lora.rank() * rate / cfg.interval0();
+        double x = Math.pow(0.3, 1 / (cfg.ratio() * totalSteps));
+        double rate = Math.max(Math.pow(x, step + 1), 1e-8);
+        double interval = cfg.interval0() / rate;
+        return lora.rank() / interval;
     }
 
     /** The adapted linears' pools and bookkeeping (tests read them). */
     List<Layer> layers() {
         return layers;
+    }
+
+    /** Reports every swap and each step's frozen slots to {@code trace} (tests). */
+    void trace(Trace trace) {
+        this.trace = trace;
+    }
+
+    /** Takes stochastic rounding's uniform draws from {@code uniforms} instead of the step's generator (tests). */
+    void uniforms(java.util.function.DoubleSupplier uniforms) {
+        this.uniforms = uniforms;
     }
 
     /** Vectors swapped so far in this process (both sides, all layers). */
@@ -137,91 +166,71 @@ public final class SwitchLora implements TrainingMethod {
     @Override
     public void beforeUpdate(long step, ModelSurgery surgery) {
         Transformer model = surgery.model();
-        int r = lora.rank();
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            if (cfg.switching()) {
-                SplittableRandom rng = StepRandom.forStep(seed, step);
-                double expected = expectedSwaps(step);
-                for (Layer l : layers) {
-                    Adapter ad = model.adapters().get(l.linear);
-                    int nA = Math.min(r, stochasticRound(expected, rng)), nB = Math.min(r, stochasticRound(expected, rng));
-                    for (int done = 0; done < nA && swapA(l, ad, model, surgery); done++) swaps++;
-                    for (int done = 0; done < nB && swapB(l, ad, model, surgery); done++) swaps++;
-                }
-            }
-            for (Layer l : layers) { // a frozen vector's gradient is zeroed: with zeroed moments its update is exactly 0
+            SplittableRandom rng = StepRandom.forStep(seed, step);
+            double expected = expectedSwaps(step);
+            for (int li = 0; li < layers.size(); li++) {
+                Layer l = layers.get(li);
                 Adapter ad = model.adapters().get(l.linear);
-                for (int i = 0; i < r; i++) {
-                    if (l.frozenA[i] > 0) {
-                        zeroGrad(ad.a(), 0, i);
-                        l.frozenA[i]--;
-                    }
-                    if (l.frozenB[i] > 0) {
-                        zeroGrad(ad.b(), 1, i);
-                        l.frozenB[i]--;
+                if (cfg.switching() && l.slots.switchable()) {
+                    double u = uniforms != null ? uniforms.getAsDouble() : rng.nextDouble(); // one draw per layer, as the official code
+                    SwitchSlots.Swaps[] sw = l.slots.choose(stochasticRound(expected, u), rng);
+                    swapA(l, ad, model, sw[0]);
+                    swapB(l, ad, model, sw[1]);
+                    for (int i = 0; i < sw[0].size(); i++) counterpart(surgery, l.linear + ".lora_b", 1, sw[0].slots()[i]);
+                    for (int i = 0; i < sw[1].size(); i++) counterpart(surgery, l.linear + ".lora_a", 0, sw[1].slots()[i]);
+                    if (cfg.freeze()) l.slots.freezeCounterparts(sw, cfg.freezeSteps());
+                    swaps += sw[0].size() + sw[1].size();
+                    if (trace != null) {
+                        for (int i = 0; i < sw[0].size(); i++) trace.swap(new Swap(step, li, 'A', sw[0].slots()[i], sw[0].candidates()[i]));
+                        for (int i = 0; i < sw[1].size(); i++) trace.swap(new Swap(step, li, 'B', sw[1].slots()[i], sw[1].candidates()[i]));
                     }
                 }
+                // a frozen vector's gradient is zeroed: with zeroed moments and no weight decay its update is exactly 0
+                int[][] frozen = l.slots.tickFrozen();
+                for (int i : frozen[0]) zeroGrad(ad.a(), 0, i);
+                for (int i : frozen[1]) zeroGrad(ad.b(), 1, i);
+                if (trace != null && l.slots.switchable()) trace.frozen(step, li, frozen[0], frozen[1]);
             }
         }
     }
 
     /**
-     * Swaps A's row at the cursor for the next candidate (unless it or its counterpart is frozen: the cap): W += s b_i
-     * (a_i - c)^T keeps W + s B A unchanged. Returns whether it swapped.
+     * Swaps A's rows {@code sw.slots} for the pool's candidates {@code sw.candidates}: W += s B[:, slots] (A[slots] - C)
+     * keeps W + s B A unchanged; the old rows, with what they learned, go back into the pool at the indices they came from.
+     * Every candidate is read before any row is written back, so the fold always matches what the rows become.
      */
-    boolean swapA(Layer l, Adapter ad, Transformer model, ModelSurgery surgery) {
-        int i = l.cursorA;
-        if (l.frozenA[i] > 0 || l.frozenB[i] > 0) return false;
-        int c = nextCandidate(l.heldA, i, (int) l.poolA.size(0));
+    void swapA(Layer l, Adapter ad, Transformer model, SwitchSlots.Swaps sw) {
+        if (sw.size() == 0) return;
         Tensor a = ad.a(), b = ad.b(), w = model.param(l.linear + ".weight");
-        Tensor ai = a.select(0, i).clone(), cand = l.poolA.select(0, c).to(a.device(), torch.ScalarType.Float);
-        w.add_(torch.outer(b.select(1, i), ai.sub(cand)).mul_(new Scalar(ad.scale())));
-        l.poolA.select(0, l.heldA[i]).copy_(ai.cpu()); // the old vector, with what it learned, goes back into the pool
-        a.select(0, i).copy_(cand);
-        l.heldA[i] = c;
-        counterpart(surgery, l.linear + ".lora_b", 1, i, l.frozenB);
-        l.cursorA = (i + 1) % l.heldA.length;
-        return true;
+        Tensor slots = Tensors.intIndex(sw.slots(), a.device());
+        Tensor cand = l.poolA.index_select(0, Tensors.intIndex(sw.candidates(), l.poolA.device())).to(a.device(), torch.ScalarType.Float); // [n, in]
+        Tensor old = a.index_select(0, slots); // [n, in]
+        w.add_(torch.mm(b.index_select(1, slots), old.sub(cand)).mul_(new Scalar(ad.scale())));
+        l.poolA.index_copy_(0, Tensors.intIndex(sw.previous(), l.poolA.device()), old.cpu());
+        a.index_copy_(0, slots, cand);
     }
 
-    /** The mirror image for B's column at the cursor: W += s (b_j - c) a_j^T. */
-    boolean swapB(Layer l, Adapter ad, Transformer model, ModelSurgery surgery) {
-        int j = l.cursorB;
-        if (l.frozenB[j] > 0 || l.frozenA[j] > 0) return false;
-        int c = nextCandidate(l.heldB, j, (int) l.poolB.size(0));
+    /** The mirror image for B's columns: W += s (B[:, slots] - C^T) A[slots]. */
+    void swapB(Layer l, Adapter ad, Transformer model, SwitchSlots.Swaps sw) {
+        if (sw.size() == 0) return;
         Tensor a = ad.a(), b = ad.b(), w = model.param(l.linear + ".weight");
-        Tensor bj = b.select(1, j).clone(), cand = l.poolB.select(0, c).to(b.device(), torch.ScalarType.Float);
-        w.add_(torch.outer(bj.sub(cand), a.select(0, j)).mul_(new Scalar(ad.scale())));
-        l.poolB.select(0, l.heldB[j]).copy_(bj.cpu());
-        b.select(1, j).copy_(cand);
-        l.heldB[j] = c;
-        counterpart(surgery, l.linear + ".lora_a", 0, j, l.frozenA);
-        l.cursorB = (j + 1) % l.heldB.length;
-        return true;
+        Tensor slots = Tensors.intIndex(sw.slots(), b.device());
+        Tensor cand = l.poolB.index_select(0, Tensors.intIndex(sw.candidates(), l.poolB.device())).to(b.device(), torch.ScalarType.Float); // [n, out]
+        Tensor old = b.index_select(1, slots); // [out, n]
+        w.add_(torch.mm(old.sub(cand.t()), a.index_select(0, slots)).mul_(new Scalar(ad.scale())));
+        l.poolB.index_copy_(0, Tensors.intIndex(sw.previous(), l.poolB.device()), old.t().contiguous().cpu());
+        b.index_copy_(1, slots, cand.t().contiguous());
     }
 
-    /** The counterpart's AdamW state is stale (its gradient depends on the swapped vector): zero it and freeze it for N steps. */
-    private void counterpart(ModelSurgery surgery, String param, int axis, int index, int[] frozen) {
-        if (cfg.resetState()) surgery.resetOptimizerState(param, new Slice(axis, new int[]{index}));
-        if (cfg.freeze()) frozen[index] = cfg.freezeSteps();
+    /** The counterpart's AdamW state is stale (its gradient depends on the swapped vector): zero it. */
+    private void counterpart(ModelSurgery surgery, String param, int axis, int index) {
+        if (cfg.resetState()) surgery.resetOptimizerState(param, new Slice(axis, new int[]{index}), cfg.resetStep());
     }
 
-    /** The pool index after the one the previous slot holds, skipping candidates that other slots hold: the pool is walked in order. */
-    static int nextCandidate(int[] held, int slot, int poolSize) {
-        int prev = held[(slot - 1 + held.length) % held.length];
-        int c = (prev + 1) % poolSize;
-        while (contains(held, c)) c = (c + 1) % poolSize;
-        return c;
-    }
-
-    private static boolean contains(int[] a, int v) {
-        for (int x : a) if (x == v) return true;
-        return false;
-    }
-
-    private static int stochasticRound(double x, SplittableRandom rng) {
-        int floor = (int) Math.floor(x);
-        return floor + (rng.nextDouble() < x - floor ? 1 : 0);
+    private static int stochasticRound(double x, double u) {
+        int floor = (int) x;
+        return floor + (u < x - floor ? 1 : 0);
     }
 
     private static void zeroGrad(Tensor p, int axis, int index) {
@@ -243,12 +252,13 @@ public final class SwitchLora implements TrainingMethod {
     public JsonNode state() {
         ObjectNode n = JsonNodeFactory.instance.objectNode();
         for (Layer l : layers) {
+            SwitchSlots sl = l.slots;
             ObjectNode o = n.putObject(l.linear);
-            o.put("cursor_a", l.cursorA).put("cursor_b", l.cursorB);
-            ints(o.putArray("held_a"), l.heldA);
-            ints(o.putArray("held_b"), l.heldB);
-            ints(o.putArray("frozen_a"), l.frozenA);
-            ints(o.putArray("frozen_b"), l.frozenB);
+            o.put("cursor_a", sl.cursorA).put("cursor_b", sl.cursorB);
+            ints(o.putArray("held_a"), sl.heldA);
+            ints(o.putArray("held_b"), sl.heldB);
+            ints(o.putArray("frozen_a"), sl.frozenA);
+            ints(o.putArray("frozen_b"), sl.frozenB);
         }
         return n;
     }
@@ -258,12 +268,13 @@ public final class SwitchLora implements TrainingMethod {
         for (Layer l : layers) {
             JsonNode o = state.path(l.linear);
             if (o.isMissingNode()) throw new IllegalStateException("checkpoint lacks SwitchLoRA's state of " + l.linear);
-            l.cursorA = o.get("cursor_a").asInt();
-            l.cursorB = o.get("cursor_b").asInt();
-            read(o.get("held_a"), l.heldA);
-            read(o.get("held_b"), l.heldB);
-            read(o.get("frozen_a"), l.frozenA);
-            read(o.get("frozen_b"), l.frozenB);
+            SwitchSlots sl = l.slots;
+            sl.cursorA = o.get("cursor_a").asInt();
+            sl.cursorB = o.get("cursor_b").asInt();
+            read(o.get("held_a"), sl.heldA);
+            read(o.get("held_b"), sl.heldB);
+            read(o.get("frozen_a"), sl.frozenA);
+            read(o.get("frozen_b"), sl.frozenB);
         }
     }
 

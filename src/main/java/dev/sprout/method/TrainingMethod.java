@@ -46,6 +46,11 @@ public interface TrainingMethod {
         return 1.0;
     }
 
+    /** Remarks for the console when a run starts, after {@link #setup} (e.g. layers the method leaves alone, and why). */
+    default java.util.List<String> notes() {
+        return java.util.List.of();
+    }
+
     /** A label for the schedule stage of this step (metrics rows carry it), or null for single-stage methods. */
     default String stage(long step) {
         return null;

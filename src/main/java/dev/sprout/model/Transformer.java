@@ -152,6 +152,20 @@ public final class Transformer {
         return ad;
     }
 
+    /**
+     * The adapters' parameters ({@code X.lora_a}, {@code X.lora_b}). They are never weight-decayed: decay on A and B pulls
+     * the effective weight W + s B A towards the frozen W, not towards zero as decay on W would; the official SwitchLoRA and
+     * ReLoRA recipes train with no weight decay; and SwitchLoRA's frozen vectors must not move at all.
+     */
+    public Set<String> adapterParameters() {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (String linear : adapters.keySet()) {
+            out.add(linear + ".lora_a");
+            out.add(linear + ".lora_b");
+        }
+        return out;
+    }
+
     /** The adapters by linear name, in the order they were added. */
     public Map<String, Adapter> adapters() {
         return Collections.unmodifiableMap(adapters);
@@ -409,7 +423,7 @@ public final class Transformer {
         }
         Tensor y = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
         y = y.transpose(1, 2).reshape(b, t, (long) hq * d); // [B,T,hq*D]
-        return outProj(y, p + "o", qRows, lp.attnScale(), leaves, fz);
+        return outProj(y, p + "o", qRows, lp.attnSumScale(), lp.branchScale(), leaves, fz);
     }
 
     private Tensor mlp(Tensor h, String p, LayerPlan lp, boolean fz, SliceLeaves leaves) {
@@ -421,13 +435,13 @@ public final class Transformer {
         } else {
             a = torch.gelu(proj(h, p + "up", rows, leaves, fz), "tanh"); // [B,T,F']
         }
-        return outProj(a, p + "down", rows, lp.mlpScale(), leaves, fz);
+        return outProj(a, p + "down", rows, lp.mlpSumScale(), lp.branchScale(), leaves, fz);
     }
 
     /** x @ W[rows]^T + b[rows]: an input projection restricted to some output rows (null = all). */
     private Tensor proj(Tensor x, String name, Tensor rows, SliceLeaves leaves, boolean frozen) {
         Adapter ad = adapters.get(name);
-        if (ad != null) return adapted(x, ad, rows, 1.0, frozen);
+        if (ad != null) return adapted(x, ad, rows, 1.0, 1.0, frozen);
         Tensor w = weight(name + ".weight", frozen), bias = weight(name + ".bias", frozen);
         SliceLeaves from = frozen ? null : leaves; // a frozen block's slices need no gradient of their own
         if (rows != null) {
@@ -438,30 +452,34 @@ public final class Transformer {
     }
 
     /**
-     * scale * (x @ W[:,cols]^T) + b: an output projection restricted to some input columns (null = all). The scale is
-     * folded into the gathered weight, which is smaller than the activations, so the matmul and bias stay one fused op.
+     * sumScale * (x @ W[:,cols]^T) + biasScale * b: an output projection restricted to some input columns (null = all),
+     * with the plan's scales (SubnetPlan.LayerPlan: sumScale = width times branch scale, biasScale = the branch scale).
+     * The scales are folded into the gathered weight and the bias, which are smaller than the activations, so the matmul
+     * and bias stay one fused op.
      */
-    private Tensor outProj(Tensor x, String name, Tensor cols, double scale, SliceLeaves leaves, boolean frozen) {
+    private Tensor outProj(Tensor x, String name, Tensor cols, double sumScale, double biasScale, SliceLeaves leaves, boolean frozen) {
         Adapter ad = adapters.get(name);
-        if (ad != null) return adapted(x, ad, cols, scale, frozen);
+        if (ad != null) return adapted(x, ad, cols, sumScale, biasScale, frozen);
         Tensor w = weight(name + ".weight", frozen), bias = weight(name + ".bias", frozen);
         if (cols != null) w = slice(name + ".weight", w, 1, cols, frozen ? null : leaves);
-        if (scale != 1.0) w = w.mul(s(scale));
+        if (sumScale != 1.0) w = w.mul(s(sumScale));
+        if (bias != null && biasScale != 1.0) bias = bias.mul(s(biasScale));
         return bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
     }
 
     /**
-     * branchScale * (x W^T + s (x A^T) B^T) + b for an adapted linear [B,T,in] -> [B,T,out]: the frozen weight's matmul and
-     * the two thin ones (r = rank), never the dense W + s B A. Adapters wrap whole linears: subnetwork plans that
-     * gather heads or neurons are not combined with them.
+     * sumScale * (x W^T + s (x A^T) B^T) + biasScale * b for an adapted linear [B,T,in] -> [B,T,out]: the frozen weight's
+     * matmul and the two thin ones (r = rank), never the dense W + s B A. Adapters wrap whole linears: subnetwork plans
+     * that gather heads or neurons are not combined with them.
      */
-    private Tensor adapted(Tensor x, Adapter ad, Tensor index, double branchScale, boolean frozen) {
+    private Tensor adapted(Tensor x, Adapter ad, Tensor index, double sumScale, double biasScale, boolean frozen) {
         if (index != null) throw new UnsupportedOperationException(ad.linear() + ": subnetwork plans that sample heads or neurons do not run on adapted linears");
         Tensor w = params.get(ad.linear() + ".weight"), bias = weight(ad.linear() + ".bias", frozen);
         Tensor a = frozen ? ad.a().detach() : ad.a(), b = frozen ? ad.b().detach() : ad.b();
-        if (branchScale != 1.0) w = w.mul(s(branchScale));
+        if (sumScale != 1.0) w = w.mul(s(sumScale));
+        if (bias != null && biasScale != 1.0) bias = bias.mul(s(biasScale));
         Tensor y = bias == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(bias));
-        return y.add(torch.linear(torch.linear(x, a), b.mul(s(ad.scale() * branchScale))));
+        return y.add(torch.linear(torch.linear(x, a), b.mul(s(ad.scale() * sumScale))));
     }
 
     /** The rows (axis 0) or columns (axis 1) {@code index} of a parameter: a leaf of {@code leaves}, or an index_select in the graph. */

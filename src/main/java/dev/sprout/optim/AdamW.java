@@ -100,8 +100,16 @@ public final class AdamW {
      *                  Weight decay applies to tensors of two or more dimensions only.
      */
     public AdamW(Map<String, Tensor> params, Map<String, Integer> sliceAxes, OptimConfig cfg) {
+        this(params, sliceAxes, java.util.Set.of(), cfg);
+    }
+
+    /**
+     * @param sliceAxes for sliceable parameters, the axis (0 rows, 1 columns) whose slices keep their own counters.
+     * @param noDecay   parameters never weight-decayed (besides every tensor of fewer than two dimensions)
+     */
+    public AdamW(Map<String, Tensor> params, Map<String, Integer> sliceAxes, java.util.Set<String> noDecay, OptimConfig cfg) {
         this.cfg = cfg;
-        params.forEach((name, p) -> states.put(name, new State(p, p.dim() >= 2, sliceAxes.getOrDefault(name, -1))));
+        params.forEach((name, p) -> states.put(name, new State(p, p.dim() >= 2 && !noDecay.contains(name), sliceAxes.getOrDefault(name, -1))));
     }
 
     public Map<String, State> states() {
@@ -227,22 +235,23 @@ public final class AdamW {
     }
 
     /**
-     * Zeroes the moments and counters of some slices (SwitchLoRA's reset), or of the whole tensor when index is null.
-     * A GaLore basis is kept: with its counter at 0 the next update recomputes it anyway.
+     * Zeroes the moments of some slices (SwitchLoRA's reset), or of the whole tensor when slice is null, and their step
+     * counters when {@code counters} (SwitchLoRA's official code can keep them). A GaLore basis is kept: with its counter
+     * at 0 the next update recomputes it anyway.
      */
-    public void resetState(String name, Slice slice) {
+    public void resetState(String name, Slice slice, boolean counters) {
         State st = states.get(name);
         if (slice != null && st.projection != null) throw new IllegalArgumentException(name + " is trained with GaLore: its state cannot be reset by slices");
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             if (slice == null) {
                 st.m.zero_();
                 st.v.zero_();
-                Arrays.fill(st.steps, 0);
+                if (counters) Arrays.fill(st.steps, 0);
             } else {
                 Tensor ix = Tensors.intIndex(slice.index(), st.param.device());
                 st.m.index_fill_(slice.axis(), ix, s(0));
                 st.v.index_fill_(slice.axis(), ix, s(0));
-                for (int i : slice.index()) st.steps[i] = 0;
+                if (counters) for (int i : slice.index()) st.steps[i] = 0;
             }
         }
     }

@@ -32,26 +32,52 @@ public record SubnetPlan(List<LayerPlan> layers, int gradientFloor) {
     /**
      * One block's part of the plan.
      *
-     * @param active    whether the block runs at all; a skipped block is the identity on the residual stream
-     * @param heads     sorted query-head indices that run, or null for all heads
-     * @param neurons   sorted MLP inner-neuron indices that run, or null for all neurons
-     * @param attnScale multiplier on the attention branch's output (before its bias)
-     * @param mlpScale  multiplier on the MLP branch's output (before its bias)
-     * @param frozen    the block runs but its parameters get no gradient and no update (activation gradients
-     *                  still flow through it to the blocks below, unless the gradient floor cuts them)
+     * <p>Two kinds of scale, because the papers scale different things. A width scale (EST's 1/p_H and 1/p_M) multiplies
+     * the sum over the kept heads' or neurons' contributions, before the output projection's bias: the bias belongs to no
+     * head or neuron, and the scaled sum's expectation over the sampled subsets is then the full layer's. A branch scale
+     * (RaPTr's, progressive layer dropping's and stochastic depth's 1/p on a kept block) multiplies each whole residual
+     * branch, bias included: x + s f(x), whose expectation over keeping the block or not is x + f(x).
+     *
+     * @param active      whether the block runs at all; a skipped block is the identity on the residual stream
+     * @param heads       sorted query-head indices that run, or null for all heads
+     * @param neurons     sorted MLP inner-neuron indices that run, or null for all neurons
+     * @param attnScale   width scale on the attention output's sum over kept heads (before its bias)
+     * @param mlpScale    width scale on the MLP output's sum over kept neurons (before its bias)
+     * @param branchScale scale on both residual branches' whole outputs, biases included
+     * @param frozen      the block runs but its parameters get no gradient and no update (activation gradients
+     *                    still flow through it to the blocks below, unless the gradient floor cuts them)
      */
-    public record LayerPlan(boolean active, int[] heads, int[] neurons, double attnScale, double mlpScale, boolean frozen) {
-        public static final LayerPlan FULL = new LayerPlan(true, null, null, 1.0, 1.0, false);
-        public static final LayerPlan SKIP = new LayerPlan(false, null, null, 1.0, 1.0, false);
-        public static final LayerPlan FROZEN = new LayerPlan(true, null, null, 1.0, 1.0, true);
+    public record LayerPlan(boolean active, int[] heads, int[] neurons, double attnScale, double mlpScale, double branchScale, boolean frozen) {
+        public static final LayerPlan FULL = new LayerPlan(true, null, null, 1.0, 1.0, 1.0, false);
+        public static final LayerPlan SKIP = new LayerPlan(false, null, null, 1.0, 1.0, 1.0, false);
+        public static final LayerPlan FROZEN = new LayerPlan(true, null, null, 1.0, 1.0, 1.0, true);
 
-        /** A trainable block. */
+        /** A trainable block with sampled heads and neurons and their width scales (EST). */
         public LayerPlan(boolean active, int[] heads, int[] neurons, double attnScale, double mlpScale) {
-            this(active, heads, neurons, attnScale, mlpScale, false);
+            this(active, heads, neurons, attnScale, mlpScale, 1.0, false);
+        }
+
+        /** A whole trainable block whose two residual branches are multiplied by {@code branchScale}, biases included. */
+        public static LayerPlan branchScaled(double branchScale) {
+            return branchScale == 1.0 ? FULL : new LayerPlan(true, null, null, 1.0, 1.0, branchScale, false);
+        }
+
+        /** The attention branch's total factor on the kept heads' sum (width times branch). */
+        public double attnSumScale() {
+            return attnScale * branchScale;
+        }
+
+        /** The MLP branch's total factor on the kept neurons' sum (width times branch). */
+        public double mlpSumScale() {
+            return mlpScale * branchScale;
+        }
+
+        private boolean unscaled() {
+            return attnScale == 1.0 && mlpScale == 1.0 && branchScale == 1.0;
         }
 
         public boolean isFull() {
-            return active && !frozen && heads == null && neurons == null && attnScale == 1.0 && mlpScale == 1.0;
+            return active && !frozen && heads == null && neurons == null && unscaled();
         }
 
         /** Whether the block's parameters receive gradients. */
@@ -71,7 +97,7 @@ public record SubnetPlan(List<LayerPlan> layers, int gradientFloor) {
         @Override
         public boolean equals(Object o) {
             return o instanceof LayerPlan p && p.active == active && p.frozen == frozen && Arrays.equals(p.heads, heads)
-                    && Arrays.equals(p.neurons, neurons) && p.attnScale == attnScale && p.mlpScale == mlpScale;
+                    && Arrays.equals(p.neurons, neurons) && p.attnScale == attnScale && p.mlpScale == mlpScale && p.branchScale == branchScale;
         }
 
         @Override
@@ -83,9 +109,9 @@ public record SubnetPlan(List<LayerPlan> layers, int gradientFloor) {
         public String toString() {
             if (!active) return "skip";
             if (isFull()) return "full";
-            if (frozen && heads == null && neurons == null && attnScale == 1.0 && mlpScale == 1.0) return "frozen";
+            if (frozen && heads == null && neurons == null && unscaled()) return "frozen";
             return (frozen ? "frozen " : "") + "heads=" + (heads == null ? "all" : Arrays.toString(heads)) + " neurons=" + (neurons == null ? "all" : neurons.length)
-                    + " scales=" + attnScale + "/" + mlpScale;
+                    + " scales=" + attnScale + "/" + mlpScale + (branchScale == 1.0 ? "" : " branch=" + branchScale);
         }
     }
 

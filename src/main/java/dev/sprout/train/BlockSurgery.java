@@ -27,7 +27,7 @@ public final class BlockSurgery implements ModelSurgery {
                 model.param(target).copy_(model.param(name));
                 if (!optimizer.states().containsKey(target)) continue; // a frozen weight has no optimizer state
                 if (copyOptimizerState) optimizer.copyState(name, target);
-                else optimizer.resetState(target, null);
+                else optimizer.resetState(target, null, true);
             }
         }
     }
@@ -46,19 +46,19 @@ public final class BlockSurgery implements ModelSurgery {
     public void resetOptimizerState(int l) {
         checkBlock(l);
         for (String name : model.blockParameters(l)) {
-            if (optimizer.states().containsKey(name)) optimizer.resetState(name, null);
+            if (optimizer.states().containsKey(name)) optimizer.resetState(name, null, true);
         }
     }
 
     @Override
     public void resetOptimizerState() {
-        for (String name : optimizer.states().keySet()) optimizer.resetState(name, null);
+        for (String name : optimizer.states().keySet()) optimizer.resetState(name, null, true);
     }
 
     @Override
-    public void resetOptimizerState(String param, dev.sprout.optim.Slice slice) {
+    public void resetOptimizerState(String param, dev.sprout.optim.Slice slice, boolean counters) {
         if (!optimizer.states().containsKey(param)) throw new IllegalArgumentException("no optimizer state for " + param);
-        optimizer.resetState(param, slice);
+        optimizer.resetState(param, slice, counters);
     }
 
     @Override

@@ -31,7 +31,7 @@ public final class MethodTraining {
         if (init != null) init.copyInto(model, "--init-from"); // before the method's setup: adapters then start from these weights
         this.method = Methods.build(cfg);
         method.setup(model);
-        this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), cfg.optim());
+        this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), model.adapterParameters(), cfg.optim());
         method.setupOptimizer(optimizer);
         this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd(), adapterRank(model));
         this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),

@@ -90,6 +90,7 @@ public final class Trainer implements AutoCloseable {
         this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(console, tty);
+        method.notes().forEach(progress::message);
         long resumedAt = restoreLatest();
         this.metrics = MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt);
     }

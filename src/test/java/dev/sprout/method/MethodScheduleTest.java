@@ -116,10 +116,26 @@ class MethodScheduleTest {
             assertTrue(p.layers().get(0).isFull() && p.layers().get(7).isFull(), "first and last always run, unscaled");
             for (int l = 1; l < 7; l++) {
                 LayerPlan lp = p.layers().get(l);
-                if (lp.active() && s < 667) assertEquals(1 / (2.0 / 6), lp.attnScale(), 1e-12, "1/p with p = (4 - 2) / 6");
+                if (lp.active() && s < 667) {
+                    assertEquals(1 / (2.0 / 6), lp.branchScale(), 1e-12, "1/p with p = (4 - 2) / 6, on the whole branch");
+                    assertEquals(1.0, lp.attnScale(), "no width scale");
+                }
             }
         }
         assertTrue(raptr.plan(1500).isFull());
+
+        TrainingMethod custom = Methods.build(cfg("method.name=raptr", "method.raptr.path_lengths=4-6-8", "method.raptr.scale=custom",
+                "method.raptr.custom_scales=1.5-1.2-1"));
+        for (long s = 0; s < 1334; s += 13) {
+            for (int l = 1; l < 7; l++) {
+                LayerPlan lp = custom.plan(s).layers().get(l);
+                if (lp.active()) assertEquals(s < 667 ? 1.5 : 1.2, lp.branchScale(), 0.0, "the stage's custom scale at step " + s);
+            }
+            assertTrue(custom.plan(s).layers().get(0).isFull(), "fixed blocks are not scaled");
+        }
+        ConfigException wrong = assertThrows(ConfigException.class, () -> Methods.build(cfg("method.name=raptr", "method.raptr.path_lengths=4-6-8",
+                "method.raptr.scale=custom", "method.raptr.custom_scales=1.5-1")));
+        assertTrue(wrong.getMessage().startsWith("method.raptr.custom_scales:"), wrong.getMessage());
     }
 
     @Test

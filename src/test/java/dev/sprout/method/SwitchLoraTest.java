@@ -32,8 +32,15 @@ class SwitchLoraTest {
                 "model.n_kv_head=" + (family.equals("llama") ? 2 : 0), "model.d_model=32", "model.context=16")).model().resolve(40);
     }
 
+    /** OPT with the defaults' weight decay: adapters must not feel it. */
+    static final OptimConfig OPT_DECAY = new OptimConfig(1e-2, 0, 0, "constant", 0.9, 0.999, 1e-8, 0.1, 0, 1);
+
     static SwitchLora method(int rank, double interval0, int freezeSteps, boolean reset, boolean freeze, int totalSteps) {
-        return new SwitchLora(new MethodConfig.Lora(rank, 1.0), new MethodConfig.Switchlora(interval0, 0.1, freezeSteps, reset, freeze, true), 2, totalSteps, 5);
+        return method(rank, interval0, freezeSteps, reset, true, freeze, totalSteps);
+    }
+
+    static SwitchLora method(int rank, double interval0, int freezeSteps, boolean reset, boolean resetStep, boolean freeze, int totalSteps) {
+        return new SwitchLora(new MethodConfig.Lora(rank, 1.0), new MethodConfig.Switchlora(interval0, 0.1, freezeSteps, reset, resetStep, freeze, true, "continuous"), 2, totalSteps, 5);
     }
 
     static float[] logits(Transformer model) {
@@ -88,43 +95,53 @@ class SwitchLoraTest {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (SwitchLora.Layer l : layersOf(m)) {
                 Transformer.Adapter ad = model.adapters().get(l.linear);
-                float[] a0 = Tensors.toFloats(ad.a().select(0, l.cursorA));
-                assertTrue(m.swapA(l, ad, model, surgery));
-                assertTrue(m.swapB(l, ad, model, surgery));
-                assertFalse(Arrays.equals(a0, Tensors.toFloats(ad.a().select(0, l.cursorA == 0 ? 3 : l.cursorA - 1))), l.linear + ": A's row changed");
+                float[] a0 = Tensors.toFloats(ad.a()), b0 = Tensors.toFloats(ad.b());
+                SwitchSlots.Swaps[] sw = l.slots.choose(2, null); // two rows of A and two columns of B at once
+                assertEquals(2, sw[0].size());
+                m.swapA(l, ad, model, sw[0]);
+                m.swapB(l, ad, model, sw[1]);
+                assertFalse(Arrays.equals(a0, Tensors.toFloats(ad.a())), l.linear + ": A's rows changed");
+                assertFalse(Arrays.equals(b0, Tensors.toFloats(ad.b())), l.linear + ": B's columns changed");
             }
         }
         double d = maxDiff(before, logits(model));
         assertTrue(d < 1e-5, "output moved by " + d);
     }
 
-    @Test
-    void theCounterpartIsResetAndFrozenForNStepsWhileEverythingElseMoves() {
+    /**
+     * With weight decay 0.1 (the defaults') on every other matrix: the counterpart's moments are zeroed (its step counter
+     * too, unless reset_step is false: the official option that keeps it), and it does not move at all for N steps.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void theCounterpartIsResetAndFrozenForNStepsWhileEverythingElseMoves(boolean resetStep) {
         Transformer model = new Transformer(model("gpt2"), SubnetExecutionTest.CPU, 23);
         int n = 3;
-        SwitchLora m = method(4, 8, n, true, true, 1000); // about 0.5 swaps per side, layer and step at first
+        SwitchLora m = method(4, 8, n, true, resetStep, true, 1000); // about 0.5 swaps per side, layer and step at first
         m.setup(model);
-        AdamW opt = new AdamW(model.trainableParameters(), model.sliceAxes(), OPT);
+        AdamW opt = new AdamW(model.trainableParameters(), model.sliceAxes(), model.adapterParameters(), OPT_DECAY);
         BlockSurgery surgery = new BlockSurgery(model, opt);
         for (long s = 0; s < 3; s++) step(m, model, opt, surgery, s);
         SwitchLora.Layer l = layersOf(m).get(0);
         String bName = l.linear + ".lora_b";
-        int[] held = l.heldA.clone();
+        int[] held = l.slots.heldA.clone();
         long step = 3;
         // run until layer 0 swaps an A row, checking the state right after the switch, before AdamW
         int swapped = -1;
+        float[] frozenCol = null;
         while (swapped < 0) {
             try (PointerScope s = new PointerScope()) {
                 model.lossAndBackward(SubnetExecutionTest.tokens(2, 16, 40, 300 + step), SubnetExecutionTest.tokens(2, 16, 40, 400 + step), SubnetPlan.full(2),
                         null, 1.0, Transformer.LOGIT_CHUNK_ELEMENTS);
                 m.beforeUpdate(step, surgery);
-                for (int i = 0; i < held.length; i++) if (held[i] != l.heldA[i]) swapped = i;
+                for (int i = 0; i < held.length; i++) if (held[i] != l.slots.heldA[i]) swapped = i;
                 if (swapped >= 0) {
                     AdamW.State st = opt.states().get(bName);
                     for (float v : Tensors.toFloats(st.m.select(1, swapped))) assertEquals(0f, v);
                     for (float v : Tensors.toFloats(st.v.select(1, swapped))) assertEquals(0f, v);
-                    assertEquals(0, st.steps[swapped], "counterpart's step counter");
+                    assertEquals(resetStep ? 0 : step, st.steps[swapped], "counterpart's step counter");
                     for (float v : Tensors.toFloats(model.param(bName).grad().select(1, swapped))) assertEquals(0f, v);
+                    frozenCol = Tensors.toFloats(model.param(bName).select(1, swapped));
                 }
                 opt.step(1e-2);
                 opt.zeroGrad();
@@ -132,9 +149,9 @@ class SwitchLoraTest {
             step++;
             assertTrue(step < 200, "no swap in layer 0");
         }
-        float[] frozenCol = Tensors.toFloats(model.param(bName).select(1, swapped)), rest = Tensors.toFloats(model.param(bName));
+        float[] rest = Tensors.toFloats(model.param(bName));
         for (int k = 1; k < n; k++) step(m, model, opt, surgery, step++); // the swap step was the first of N
-        assertArrayEquals(frozenCol, Tensors.toFloats(model.param(bName).select(1, swapped)), "the counterpart does not move for N steps");
+        assertArrayEquals(frozenCol, Tensors.toFloats(model.param(bName).select(1, swapped)), "the counterpart does not move for N steps, decay included");
         assertFalse(Arrays.equals(rest, Tensors.toFloats(model.param(bName))), "the rest of B moves");
         step(m, model, opt, surgery, step++);
         assertFalse(Arrays.equals(frozenCol, Tensors.toFloats(model.param(bName).select(1, swapped))), "it trains again after N steps");
@@ -157,6 +174,21 @@ class SwitchLoraTest {
         // rate(t) = 0.3^((t+1)/(0.1 T)): r / interval0 = 2 per side and layer at first, 0.6 at t = 0.1 T
         assertEquals(2 * 0.3, m.expectedSwaps((long) (0.1 * total) - 1), 1e-9);
         assertEquals(expected, m.swaps(), 0.03 * expected, "swaps over the run against the schedule's sum");
+    }
+
+    /** Training builds its AdamW with the adapters undecayed (and everything else of two or more dimensions decayed). */
+    @Test
+    void trainingNeverDecaysAdapters() {
+        var cfg = ConfigLoader.load(null, List.of("model.n_layer=2", "model.d_model=32", "model.n_head=4", "model.context=16", "method.name=switchlora",
+                "method.lora.rank=4", "optim.weight_decay=0.1"));
+        var training = new dev.sprout.train.MethodTraining(cfg.withModel(cfg.model().resolve(40)), SubnetExecutionTest.CPU, null);
+        int adapters = 0;
+        for (var e : training.optimizer.states().entrySet()) {
+            boolean adapter = e.getKey().endsWith(".lora_a") || e.getKey().endsWith(".lora_b");
+            if (adapter) adapters++;
+            assertEquals(!adapter && e.getValue().param.dim() >= 2, e.getValue().decay, e.getKey());
+        }
+        assertEquals(2 * training.model.adapters().size(), adapters);
     }
 
     static List<SwitchLora.Layer> layersOf(SwitchLora m) {

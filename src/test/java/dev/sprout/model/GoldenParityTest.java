@@ -16,6 +16,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The forward pass, loss and every gradient against a float64 PyTorch reference
@@ -118,5 +120,28 @@ class GoldenParityTest {
         SubnetPlan plan = new SubnetPlan(List.of(LayerPlan.SKIP,
                 new LayerPlan(true, heads, neurons, p.get("attn_scale").asDouble(), p.get("mlp_scale").asDouble())));
         check("llama_tiny.json", plan, p.get("loss"), p.get("grads"), null);
+    }
+
+    /**
+     * GPT-2 (with biases) under the golden's plans: a kept block scaled as x + s f(x) with s on its output biases too
+     * (layer dropping), and sampled heads and neurons whose sums are scaled before the biases (EST), also combined.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"branch", "width"})
+    void gpt2SubnetworkWithBiasesMatchesReference(String name) throws IOException {
+        JsonNode g = golden("gpt2_tiny.json");
+        JsonNode p = g.get("plans").get(name);
+        List<LayerPlan> layers = new java.util.ArrayList<>();
+        ObjectMapper om = new ObjectMapper();
+        for (JsonNode l : p.get("layers")) {
+            if (l.get("skip").asBoolean()) {
+                layers.add(LayerPlan.SKIP);
+                continue;
+            }
+            int[] heads = l.get("heads").isNull() ? null : om.convertValue(l.get("heads"), int[].class);
+            int[] neurons = l.get("neurons").isNull() ? null : om.convertValue(l.get("neurons"), int[].class);
+            layers.add(new LayerPlan(true, heads, neurons, l.get("attn_scale").asDouble(), l.get("mlp_scale").asDouble(), l.get("branch_scale").asDouble(), false));
+        }
+        check("gpt2_tiny.json", new SubnetPlan(layers), p.get("loss"), p.get("grads"), null);
     }
 }

@@ -246,7 +246,7 @@ class GaLoreTest {
         Slice rows = new Slice(0, new int[]{0, 1});
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> opt.step(LR, Map.of("w", rows)));
         assertTrue(e.getMessage().startsWith("w "), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> opt.resetState("w", rows));
+        assertThrows(IllegalArgumentException.class, () -> opt.resetState("w", rows, true));
     }
 
     private static void step(AdamW opt, Map<String, Tensor> params, float[][] g, float[][] biasGrad) {
