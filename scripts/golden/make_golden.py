@@ -9,6 +9,9 @@ Writes, under src/test/resources/golden/:
   llama_tiny.json  tiny Llama (GQA, RoPE, SwiGLU): same, plus a `partial`
                    subnetwork forward (skipped layer, head/neuron subsets)
   adamw.json       torch.optim.AdamW trajectory (float32, 5 steps)
+  adamw_slices.json  AdamW with per-row/column step counters under masked
+                   updates and resets (torch.optim.AdamW, one parameter per
+                   row or column, float64)
 
 Weights and inputs are generated in float32 (so the Java side can load them
 exactly as float32); all reference math is done in float64.
@@ -567,6 +570,61 @@ def make_adamw_golden(seed=1234, steps=5):
     }
 
 
+def make_adamw_slices_golden(seed=4321):
+    """AdamW with per-row (axis 0) and per-column (axis 1) step counters under masked updates and resets, as Sprout's
+    subnetwork steps and SwitchLoRA use it, with torch.optim.AdamW in float64 as the reference: every row (column) is a
+    parameter of its own, so it has its own moments and its own step count; a masked step gives only the listed slices a
+    gradient (torch skips parameters without one); a reset clears a slice's moments and, unless told to keep it, its count.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    lr, betas, eps = 0.01, (0.9, 0.99), 1e-8
+    shapes = {"w": (4, 3), "u": (3, 4)}
+    axes = {"w": 0, "u": 1}
+    decay = {"w": 0.1, "u": 0.0}
+    init = {k: torch.randn(*sh, generator=gen, dtype=torch.float32) for k, sh in shapes.items()}
+    # one float64 parameter per slice, each in a group with its tensor's weight decay
+    parts = {k: [torch.nn.Parameter(init[k].to(torch.float64).select(axes[k], i).clone()) for i in range(shapes[k][axes[k]])] for k in shapes}
+    groups = [{"params": parts[k], "weight_decay": decay[k]} for k in shapes]
+    try:
+        opt = torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=False)
+    except TypeError:
+        opt = torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps)
+    ops = [
+        {"op": "step", "slices": {}},                              # all slices at count 1
+        {"op": "step", "slices": {"w": [0, 2], "u": [1]}},         # w rows 0, 2 and u column 1 only: counts now differ
+        {"op": "step", "slices": {"w": [2, 3]}},                   # u whole, w rows 2, 3
+        {"op": "reset", "param": "w", "index": [2], "counters": True},   # SwitchLoRA's reset of one row
+        {"op": "reset", "param": "u", "index": [0, 3], "counters": False},  # moments zeroed, counts kept
+        {"op": "step", "slices": {}},                              # whole tensors with mixed counts
+        {"op": "step", "slices": {"w": [1, 2], "u": [0, 2, 3]}},
+        {"op": "step", "slices": {}},
+    ]
+    log = []
+    for op in ops:
+        if op["op"] == "reset":
+            for i in op["index"]:
+                st = opt.state[parts[op["param"]][i]]
+                if st:
+                    st["exp_avg"].zero_()
+                    st["exp_avg_sq"].zero_()
+                    if op["counters"]:
+                        st["step"] = torch.zeros_like(st["step"]) if torch.is_tensor(st["step"]) else 0
+            log.append(dict(op))
+            continue
+        grads = {k: torch.randn(*shapes[k], generator=gen, dtype=torch.float32) for k in shapes}
+        for k in shapes:
+            chosen = op["slices"].get(k, list(range(shapes[k][axes[k]])))
+            for i, prt in enumerate(parts[k]):
+                prt.grad = grads[k].to(torch.float64).select(axes[k], i).clone() if i in chosen else None
+        opt.step()
+        after = {k: torch.stack([prt.detach() for prt in parts[k]], dim=axes[k]) for k in shapes}
+        log.append({"op": "step", "slices": op["slices"], "grads": {k: tensor_json(g) for k, g in grads.items()},
+                    "after": {k: tensor_json(v) for k, v in after.items()},
+                    "steps": {k: [int(opt.state[prt]["step"]) if opt.state[prt] else 0 for prt in parts[k]] for k in shapes}})
+    return {"lr": lr, "betas": list(betas), "eps": eps, "weight_decay": decay, "axes": axes, "torch_version": torch.__version__,
+            "init": {k: tensor_json(v) for k, v in init.items()}, "ops": log}
+
+
 # --------------------------------------------------------------------------
 
 def write(name, obj):
@@ -609,6 +667,9 @@ def main():
 
     print("adamw:")
     write("adamw.json", make_adamw_golden())
+
+    print("adamw_slices:")
+    write("adamw_slices.json", make_adamw_slices_golden())
 
 
 if __name__ == "__main__":

@@ -42,6 +42,48 @@ class AdamWTest {
         assertEquals(5, opt.states().get("p0").steps[0]);
     }
 
+    /**
+     * Per-row and per-column step counters under masked updates and resets (the state subnetwork steps and SwitchLoRA
+     * leave), against torch.optim.AdamW in float64 with each row or column a parameter of its own (adamw_slices.json).
+     */
+    @Test
+    void slicedUpdatesWithMixedCountersMatchTorchAdamW() throws IOException {
+        JsonNode g = dev.sprout.model.GoldenParityTestAccess.golden("adamw_slices.json");
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        Map<String, Integer> axes = new LinkedHashMap<>();
+        for (String n : new String[]{"w", "u"}) {
+            params.put(n, dev.sprout.model.GoldenParityTestAccess.tensor(g.get("init").get(n)).clone().set_requires_grad(true));
+            axes.put(n, g.get("axes").get(n).asInt());
+        }
+        assertEquals(0.0, g.get("weight_decay").get("u").asDouble(), "u is the undecayed one");
+        OptimConfig cfg = new OptimConfig(g.get("lr").asDouble(), 0, 0, "constant", g.get("betas").get(0).asDouble(),
+                g.get("betas").get(1).asDouble(), g.get("eps").asDouble(), g.get("weight_decay").get("w").asDouble(), 0, 1);
+        AdamW opt = new AdamW(params, axes, java.util.Set.of("u"), cfg);
+        int k = 0;
+        for (JsonNode op : g.get("ops")) {
+            k++;
+            if (op.get("op").asText().equals("reset")) {
+                int[] index = new com.fasterxml.jackson.databind.ObjectMapper().convertValue(op.get("index"), int[].class);
+                String n = op.get("param").asText();
+                opt.resetState(n, new Slice(axes.get(n), index), op.get("counters").asBoolean());
+                continue;
+            }
+            Map<String, Slice> slices = new LinkedHashMap<>();
+            op.get("slices").fields().forEachRemaining(e ->
+                    slices.put(e.getKey(), new Slice(axes.get(e.getKey()), new com.fasterxml.jackson.databind.ObjectMapper().convertValue(e.getValue(), int[].class))));
+            for (String n : params.keySet()) params.get(n).mutable_grad().put(dev.sprout.model.GoldenParityTestAccess.tensor(op.get("grads").get(n)));
+            opt.step(cfg.lr(), slices);
+            opt.zeroGrad();
+            for (String n : params.keySet()) {
+                float[] got = Tensors.toFloats(params.get(n));
+                JsonNode want = op.get("after").get(n).get("data");
+                for (int i = 0; i < got.length; i++) assertEquals(want.get(i).asDouble(), got[i], 3e-6, n + "[" + i + "] after op " + k);
+                long[] steps = opt.states().get(n).steps;
+                for (int i = 0; i < steps.length; i++) assertEquals(op.get("steps").get(n).get(i).asLong(), steps[i], n + " counter " + i + " after op " + k);
+            }
+        }
+    }
+
     @Test
     void parametersWithoutGradientAreNotTouched() {
         Map<String, Tensor> params = new LinkedHashMap<>();
