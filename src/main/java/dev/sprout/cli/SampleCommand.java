@@ -4,7 +4,7 @@ import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.SproutConfig;
 import dev.sprout.data.TokenDataset;
 import dev.sprout.data.Tokenizer;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.method.Methods;
 import dev.sprout.model.Transformer;
 import dev.sprout.subnet.SubnetPlan;

@@ -1,6 +1,5 @@
 package dev.sprout.config;
 
-import dev.sprout.model.ModelConfig;
 import java.util.regex.Pattern;
 
 /** A whole run's configuration: one record per YAML section, every key defaulted in sprout/defaults.yaml. */

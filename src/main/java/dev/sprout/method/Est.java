@@ -1,7 +1,7 @@
 package dev.sprout.method;
 
 import dev.sprout.config.MethodConfig;
-import dev.sprout.model.ModelConfig;
+import dev.sprout.config.ModelConfig;
 import dev.sprout.subnet.Stages;
 import dev.sprout.subnet.StepRandom;
 import dev.sprout.subnet.SubnetPlan;

@@ -22,7 +22,7 @@ public interface ModelSurgery {
      * Zeroes the AdamW moments of one parameter, or of some of its rows or columns (slice may be null), and their step
      * counters when {@code counters}.
      */
-    void resetOptimizerState(String param, dev.sprout.optim.Slice slice, boolean counters);
+    void resetOptimizerState(String param, dev.sprout.tensor.Slice slice, boolean counters);
 
     /** The model, for methods that edit tensors directly (adapters: folding a vector into the frozen weight). */
     dev.sprout.model.Transformer model();

@@ -1,6 +1,8 @@
 package dev.sprout.model;
 
-import static dev.sprout.model.Tensors.s;
+import dev.sprout.tensor.Tensors;
+import dev.sprout.config.ModelConfig;
+import static dev.sprout.tensor.Tensors.s;
 
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.subnet.SubnetPlan.LayerPlan;
@@ -166,6 +168,20 @@ public final class Transformer {
         return out;
     }
 
+    /**
+     * Frees the native memory of every parameter (and so its gradient) and the RoPE tables now, instead of whenever the
+     * garbage collector gets to them: a process that trains several runs one after another (compare) would otherwise
+     * carry the finished runs' tensors into the next. The model cannot be used afterwards.
+     */
+    public void release() {
+        java.util.Set<Tensor> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Tensor t : params.values()) if (seen.add(t)) t.deallocate();
+        if (ropeCos != null) ropeCos.deallocate();
+        if (ropeSin != null) ropeSin.deallocate();
+        params.clear();
+        adapters.clear();
+    }
+
     /** The adapters by linear name, in the order they were added. */
     public Map<String, Adapter> adapters() {
         return Collections.unmodifiableMap(adapters);
@@ -227,8 +243,8 @@ public final class Transformer {
      * (sampled heads or neurons). Parameters of blocks that the plan does not update (skipped, frozen, below the
      * gradient floor) are absent: they get no gradient at all.
      */
-    public Map<String, dev.sprout.optim.Slice> slices(SubnetPlan plan) {
-        Map<String, dev.sprout.optim.Slice> out = new LinkedHashMap<>();
+    public Map<String, dev.sprout.tensor.Slice> slices(SubnetPlan plan) {
+        Map<String, dev.sprout.tensor.Slice> out = new LinkedHashMap<>();
         int d = cfg.headDim(), perGroup = cfg.nHead() / cfg.kvHeads();
         for (int l = 0; l < cfg.nLayer(); l++) {
             LayerPlan lp = plan.layers().get(l);
@@ -250,8 +266,8 @@ public final class Transformer {
         return out;
     }
 
-    private void putSlice(Map<String, dev.sprout.optim.Slice> out, String name, int axis, int[] index) {
-        if (params.containsKey(name)) out.put(name, new dev.sprout.optim.Slice(axis, index));
+    private void putSlice(Map<String, dev.sprout.tensor.Slice> out, String name, int axis, int[] index) {
+        if (params.containsKey(name)) out.put(name, new dev.sprout.tensor.Slice(axis, index));
     }
 
     /**
@@ -525,7 +541,9 @@ public final class Transformer {
     }
 
     private void normal(String name, double std, long... shape) {
-        add(name, torch.randn(shape).mul_(s(std)));
+        Tensor t = torch.randn(shape); // the owning handle goes into the parameter map (mul_'s returned one would not own it)
+        t.mul_(s(std));
+        add(name, t);
     }
 
     private void linear(String name, int out, int in, double std, boolean bias) {

@@ -1,9 +1,10 @@
 package dev.sprout.optim;
 
-import static dev.sprout.model.Tensors.s;
+import dev.sprout.tensor.Slice;
+import static dev.sprout.tensor.Tensors.s;
 
 import dev.sprout.config.OptimConfig;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -60,8 +61,9 @@ public final class AdamW {
             this.param = param;
             this.decay = decay;
             this.sliceAxis = sliceAxis;
-            this.m = torch.zeros_like(param).set_requires_grad(false);
-            this.v = torch.zeros_like(param).set_requires_grad(false);
+            // the handles zeros_like returns own their tensors (an in-place call's returned handle would not), so release() frees them
+            this.m = torch.zeros_like(param);
+            this.v = torch.zeros_like(param);
             this.steps = new long[sliceAxis < 0 ? 1 : (int) param.size(sliceAxis)];
             this.projection = null;
         }
@@ -224,6 +226,16 @@ public final class AdamW {
 
     private boolean onCpu() {
         return states.isEmpty() || states.values().iterator().next().param.device().is_cpu();
+    }
+
+    /** Frees the native memory of the optimizer state (moments, GaLore bases) now; the optimizer cannot be used afterwards. */
+    public void release() {
+        for (State st : states.values()) {
+            st.m.deallocate();
+            st.v.deallocate();
+            if (st.projection != null) st.projection.matrix().deallocate();
+        }
+        states.clear();
     }
 
     /** Drops every gradient (undefined, not zero), so the next step's skipped parameters stay untouched. */

@@ -56,7 +56,7 @@ public final class BlockSurgery implements ModelSurgery {
     }
 
     @Override
-    public void resetOptimizerState(String param, dev.sprout.optim.Slice slice, boolean counters) {
+    public void resetOptimizerState(String param, dev.sprout.tensor.Slice slice, boolean counters) {
         if (!optimizer.states().containsKey(param)) throw new IllegalArgumentException("no optimizer state for " + param);
         optimizer.resetState(param, slice, counters);
     }

@@ -1,6 +1,6 @@
 package dev.sprout.train;
 
-import dev.sprout.model.ModelConfig;
+import dev.sprout.config.ModelConfig;
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.subnet.SubnetPlan.LayerPlan;
 import java.util.TreeSet;

@@ -47,9 +47,18 @@ public record MemoryUse(long trainableParams, long trainableParamsBlocks, long o
 
     /** VmHWM from /proc/self/status in bytes, or -1 where there is no such file (not Linux). */
     static long peakRss() {
+        return status("VmHWM:");
+    }
+
+    /** VmRSS, the resident size now, in bytes, or -1 where there is no /proc/self/status. */
+    static long currentRss() {
+        return status("VmRSS:");
+    }
+
+    private static long status(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
         } catch (IOException | NumberFormatException e) {
             return -1;

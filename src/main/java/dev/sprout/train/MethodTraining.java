@@ -53,6 +53,19 @@ public final class MethodTraining {
         return new Step(plan, lr, r);
     }
 
+    /**
+     * Frees the native memory of the model, its optimizer state and the method's tensors (candidate pools) now, asks the
+     * collector for any temporary handle still pointing at them, and has malloc return the freed heap to the system: a
+     * run that has finished must not hold its memory while the next run of a comparison trains.
+     */
+    public void release() {
+        method.tensors().values().forEach(org.bytedeco.pytorch.Tensor::deallocate);
+        optimizer.release();
+        model.release();
+        System.gc();
+        org.bytedeco.javacpp.Pointer.trimMemory(); // malloc_trim: tensors below the mmap threshold live on the heap
+    }
+
     /** The FLOPs a step with this plan costs. */
     public FlopsAccountant.Breakdown flops(SubnetPlan plan) {
         return accountant.train(plan, sequencesPerStep, context);

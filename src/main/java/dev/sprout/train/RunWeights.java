@@ -46,7 +46,7 @@ public record RunWeights(SproutConfig config, long step, Map<String, Tensor> den
     }
 
     /** Fails, naming the first difference, unless a model of this config can take these weights. */
-    public void checkModel(dev.sprout.model.ModelConfig target, String option) {
+    public void checkModel(dev.sprout.config.ModelConfig target, String option) {
         String diff;
         try {
             diff = ConfigDiff.first(ConfigLoader.YAML.writeValueAsString(Map.of("model", config.model())),

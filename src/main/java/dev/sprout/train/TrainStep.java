@@ -2,7 +2,7 @@ package dev.sprout.train;
 
 import dev.sprout.data.BatchSampler;
 import dev.sprout.model.SliceLeaves;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetPlan;

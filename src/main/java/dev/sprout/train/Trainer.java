@@ -10,7 +10,7 @@ import dev.sprout.data.EvalWindows;
 import dev.sprout.data.TokenDataset;
 import dev.sprout.method.Methods;
 import dev.sprout.method.TrainingMethod;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.optim.LrSchedule;
@@ -320,11 +320,16 @@ public final class Trainer implements AutoCloseable {
     }
 
     @Override
+    /** Closes the metrics file, frees the run's native memory ({@link MethodTraining#release}) and unlocks the run folder. */
     public void close() throws IOException {
         try {
             metrics.close();
         } finally {
-            lock.close();
+            try {
+                training.release();
+            } finally {
+                lock.close();
+            }
         }
     }
 

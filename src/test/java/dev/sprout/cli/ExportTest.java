@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.SproutConfig;
 import dev.sprout.method.Methods;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.subnet.SubnetExecutionTest;
 import dev.sprout.subnet.SubnetPlan;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.MethodConfig;
-import dev.sprout.model.ModelConfig;
+import dev.sprout.config.ModelConfig;
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.train.FlopsAccountant;
 import dev.sprout.train.FlopsAccountant.Breakdown;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sprout.config.MethodConfig;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetExecutionTest;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.MethodConfig;
-import dev.sprout.model.ModelConfig;
+import dev.sprout.config.ModelConfig;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetExecutionTest;

@@ -1,5 +1,7 @@
 package dev.sprout.model;
 
+import dev.sprout.tensor.Tensors;
+import dev.sprout.config.ModelConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

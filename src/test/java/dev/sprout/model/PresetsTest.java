@@ -1,5 +1,6 @@
 package dev.sprout.model;
 
+import dev.sprout.config.ModelConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sprout.config.ConfigLoader;

@@ -1,12 +1,13 @@
 package dev.sprout.optim;
 
+import dev.sprout.tensor.Slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sprout.config.OptimConfig;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.sprout.optim;
 
+import dev.sprout.tensor.Slice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sprout.config.OptimConfig;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.train.CheckpointException;
 import dev.sprout.train.Checkpoints;
 import dev.sprout.train.OptimizerCheckpoint;

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.OptimConfig;
-import dev.sprout.model.ModelConfig;
+import dev.sprout.config.ModelConfig;
 import dev.sprout.model.SliceLeaves;
-import dev.sprout.model.Tensors;
+import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
-import dev.sprout.optim.Slice;
+import dev.sprout.tensor.Slice;
 import dev.sprout.subnet.SubnetPlan.LayerPlan;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package dev.sprout.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sprout.config.ConfigLoader;
-import dev.sprout.model.ModelConfig;
+import dev.sprout.config.ModelConfig;
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.subnet.SubnetPlan.LayerPlan;
 import dev.sprout.train.FlopsAccountant.Breakdown;

@@ -1,4 +1,4 @@
-package dev.sprout.optim;
+package dev.sprout.tensor;
 
 /**
  * The part of a parameter that took part in a step: the rows (axis 0) or columns (axis 1) listed in

@@ -1,4 +1,4 @@
-package dev.sprout.model;
+package dev.sprout.tensor;
 
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;

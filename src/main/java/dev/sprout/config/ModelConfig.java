@@ -1,7 +1,5 @@
-package dev.sprout.model;
+package dev.sprout.config;
 
-import dev.sprout.config.Check;
-import dev.sprout.config.ConfigException;
 import java.util.Set;
 
 /**

@@ -1,0 +1,59 @@
+package dev.sprout.arch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package layout is the architecture: lower layers never reach higher ones and no two packages depend on each other.
+ * Each package may name only the packages listed for it here (imports and fully qualified names in src/main).
+ */
+class LayeringTest {
+    static final Map<String, Set<String>> ALLOWED = Map.of(
+            "tensor", Set.of(),
+            "config", Set.of(),
+            "data", Set.of(),
+            "subnet", Set.of(),
+            "optim", Set.of("config", "tensor"),
+            "model", Set.of("config", "subnet", "tensor"),
+            "method", Set.of("config", "model", "optim", "subnet", "tensor"),
+            "report", Set.of("config"),
+            "train", Set.of("config", "data", "method", "model", "optim", "subnet", "tensor"),
+            "cli", Set.of("config", "data", "method", "model", "optim", "report", "subnet", "tensor", "train"));
+
+    private static final Pattern REF = Pattern.compile("dev\\.sprout\\.([a-z]+)\\.");
+
+    @Test
+    void packagesNameOnlyTheLayersBelowThem() throws IOException {
+        Path root = Path.of("src/main/java/dev/sprout");
+        List<String> violations = new ArrayList<>();
+        Set<String> packages = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String pkg = root.relativize(f).getName(0).toString();
+                packages.add(pkg);
+                Set<String> allowed = ALLOWED.get(pkg);
+                assertTrue(allowed != null, "package " + pkg + " has no place in the layering (LayeringTest.ALLOWED)");
+                Matcher m = REF.matcher(Files.readString(f));
+                while (m.find()) {
+                    String used = m.group(1);
+                    if (!used.equals(pkg) && !allowed.contains(used)) violations.add(root.relativize(f) + " names dev.sprout." + used);
+                }
+            }
+        }
+        assertEquals(ALLOWED.keySet(), packages, "every package is placed, and every placed package exists");
+        assertEquals(List.of(), violations);
+    }
+}
