@@ -50,4 +50,32 @@ class TrainStepTest {
         }
         assertTrue(worst < 1e-5, "parameters after two steps differ by " + worst);
     }
+
+    /**
+     * The method's hook (SwitchLoRA's switch) runs after clipping and before AdamW, as the official order has it: it sees
+     * gradients already clipped to the threshold, and what it does to them is what AdamW applies.
+     */
+    @org.junit.jupiter.api.Test
+    void theMethodsHookRunsAfterClippingAndBeforeTheUpdate() throws IOException {
+        TokenDataset ds = TokenDataset.open(TestRuns.shakespeareChars());
+        ModelConfig mc = ConfigLoader.load(null, List.of("model.n_layer=1", "model.n_head=2", "model.d_model=16", "model.context=8")).model().resolve(ds.vocabSize());
+        Transformer model = new Transformer(mc, SubnetExecutionTest.CPU, 5);
+        double clip = 1e-3;
+        TrainStep step = new TrainStep(model, new AdamW(model.parameters(), model.sliceAxes(), OPT), 1, 2, 8, clip, false);
+        java.util.Map<String, float[]> before = new java.util.HashMap<>();
+        model.parameters().forEach((n, t) -> before.put(n, Tensors.toFloats(t)));
+        double[] seen = {-1};
+        TrainStep.Result r = step.run(SubnetPlan.full(1), 1e-2, new BatchSampler(ds, 2, 8, 3), () -> {
+            double sq = 0;
+            for (var t : model.parameters().values()) {
+                double n = t.grad().norm().item_double();
+                sq += n * n;
+                t.grad().zero_(); // the hook's change must be what AdamW sees
+            }
+            seen[0] = Math.sqrt(sq);
+        });
+        assertTrue(r.gradNorm() > 10 * clip, "the raw gradient norm " + r.gradNorm() + " exceeds the threshold");
+        assertTrue(Math.abs(seen[0] - clip) < 1e-6, "the hook saw the clipped norm: " + seen[0]);
+        model.parameters().forEach((n, t) -> org.junit.jupiter.api.Assertions.assertArrayEquals(before.get(n), Tensors.toFloats(t), n + " moved"));
+    }
 }
