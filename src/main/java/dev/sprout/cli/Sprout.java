@@ -39,7 +39,7 @@ public final class Sprout implements Runnable {
 
     static boolean isUserError(Throwable ex) {
         return ex instanceof ConfigException || ex instanceof DataException || ex instanceof CheckpointException
-                || ex instanceof Trainer.TrainingDivergedException || ex instanceof UserException;
+                || ex instanceof Trainer.TrainingDivergedException || ex instanceof UserException || ex instanceof dev.sprout.dist.DistException;
     }
 
     /** A bad command-line input detected by a command itself. */

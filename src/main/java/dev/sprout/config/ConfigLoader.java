@@ -80,8 +80,17 @@ public final class ConfigLoader {
         merge(tree, own, "", file.toString());
     }
 
-    /** Binds a complete tree (e.g. a run's resolved config.yaml) and validates it. */
+    /**
+     * Binds a complete tree (e.g. a run's resolved config.yaml) and validates it. The tree is laid over the defaults, so a
+     * run written before a section existed still loads (resume refuses a run whose config lacks a key that changes what
+     * is computed: ConfigDiff).
+     */
     public static SproutConfig bind(JsonNode tree) {
+        if (tree instanceof ObjectNode o) {
+            ObjectNode full = defaults();
+            merge(full, o, "", "the run's config.yaml");
+            tree = full;
+        }
         SproutConfig cfg;
         try {
             cfg = YAML.treeToValue(tree, SproutConfig.class);

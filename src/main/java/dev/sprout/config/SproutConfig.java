@@ -4,7 +4,7 @@ import java.util.regex.Pattern;
 
 /** A whole run's configuration: one record per YAML section, every key defaulted in sprout/defaults.yaml. */
 public record SproutConfig(long seed, String device, int threads, ModelConfig model, DataConfig data, TrainConfig train,
-                           OptimConfig optim, CheckpointConfig checkpoint, FlopsConfig flops, MethodConfig method) {
+                           OptimConfig optim, CheckpointConfig checkpoint, FlopsConfig flops, MethodConfig method, DistConfig dist) {
     private static final Pattern DEVICE = Pattern.compile("cpu|cuda(:\\d+)?");
 
     public void validate() {
@@ -19,13 +19,14 @@ public record SproutConfig(long seed, String device, int threads, ModelConfig mo
         checkpoint.validate();
         flops.validate();
         method.validate();
+        dist.validate();
     }
 
     public SproutConfig withMethod(MethodConfig m) {
-        return new SproutConfig(seed, device, threads, model, data, train, optim, checkpoint, flops, m);
+        return new SproutConfig(seed, device, threads, model, data, train, optim, checkpoint, flops, m, dist);
     }
 
     public SproutConfig withModel(ModelConfig m) {
-        return new SproutConfig(seed, device, threads, m, data, train, optim, checkpoint, flops, method);
+        return new SproutConfig(seed, device, threads, m, data, train, optim, checkpoint, flops, method, dist);
     }
 }

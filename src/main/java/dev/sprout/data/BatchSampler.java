@@ -5,6 +5,11 @@ package dev.sprout.data;
  * the sampler's whole state is the counter {@link #position()}: saving it in a checkpoint and calling
  * {@link #seek(long)} on resume replays exactly the batches an uninterrupted run would have seen. Not thread-safe:
  * use one sampler per training loop.
+ *
+ * <p>In a data-parallel job of W ranks each rank has its own sampler with the job's seed: micro-batch k of a step is,
+ * on rank r, the windows one process would draw for its micro-batch k W + r, and every sampler's position counts the
+ * windows of all ranks. So W processes with batch b see exactly the windows of one process with batch b and W times the
+ * gradient accumulation, and the position in a checkpoint means the same whatever the world size.
  */
 public final class BatchSampler {
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
@@ -15,11 +20,19 @@ public final class BatchSampler {
     private final long seed;
     private final long starts;  // number of valid start offsets
     private final long[] window;
+    private final int rank;
+    private final int world;
     private long position;
 
     public BatchSampler(TokenDataset ds, int batch, int context, long seed) {
+        this(ds, batch, context, seed, 0, 1);
+    }
+
+    /** Rank {@code rank}'s share of a job of {@code world} ranks (above). */
+    public BatchSampler(TokenDataset ds, int batch, int context, long seed, int rank, int world) {
         if (batch <= 0) throw new IllegalArgumentException("batch must be > 0, got " + batch);
         if (context <= 0) throw new IllegalArgumentException("context must be > 0, got " + context);
+        if (world < 1 || rank < 0 || rank >= world) throw new IllegalArgumentException("rank " + rank + " outside a world of " + world);
         long train = ds.tokens(Split.TRAIN);
         if (train < (long) context + 1) {
             throw new DataException(ds.dir() + ": train split has " + train + " tokens, fewer than context + 1 = "
@@ -31,6 +44,8 @@ public final class BatchSampler {
         this.seed = seed;
         this.starts = train - context;
         this.window = new long[context + 1];
+        this.rank = rank;
+        this.world = world;
     }
 
     public int batch() {
@@ -45,7 +60,7 @@ public final class BatchSampler {
         return seed;
     }
 
-    /** Windows drawn so far (advances by {@code batch} per {@link #next}). */
+    /** Windows drawn so far by all ranks (advances by {@code batch} times the world size per {@link #next}). */
     public long position() {
         return position;
     }
@@ -64,12 +79,13 @@ public final class BatchSampler {
         if (x.length < n || y.length < n) {
             throw new IllegalArgumentException("x and y need batch*context = " + n + " elements, got " + x.length + " and " + y.length);
         }
+        long first = position + (long) rank * batch;
         for (int b = 0; b < batch; b++) {
-            ds.read(Split.TRAIN, windowStart(position + b), context + 1, window, 0);
+            ds.read(Split.TRAIN, windowStart(first + b), context + 1, window, 0);
             System.arraycopy(window, 0, x, b * context, context);
             System.arraycopy(window, 1, y, b * context, context);
         }
-        position += batch;
+        position += (long) batch * world;
     }
 
     /** Start offset of window i: uniform over [0, trainTokens - context - 1], a pure function of (seed, i). */

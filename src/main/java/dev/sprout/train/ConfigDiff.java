@@ -9,12 +9,18 @@ import java.util.Map;
 
 /** Names the first key at which two resolved configurations differ. */
 public final class ConfigDiff {
+    /** Sections that say how a job runs, not what it computes: a run may resume with other values. */
+    static final java.util.Set<String> JOB_SECTIONS = java.util.Set.of("dist");
+
     private ConfigDiff() {}
 
-    /** "key: a vs b" for the first difference, or null when the two YAML documents are equal. */
+    /** "key: a vs b" for the first difference in what the runs compute, or null when they are equal. */
     public static String first(String yamlA, String yamlB) {
         try {
-            return first(ConfigLoader.YAML.readTree(yamlA), ConfigLoader.YAML.readTree(yamlB), "");
+            JsonNode a = ConfigLoader.YAML.readTree(yamlA), b = ConfigLoader.YAML.readTree(yamlB);
+            if (a instanceof com.fasterxml.jackson.databind.node.ObjectNode oa) oa.remove(JOB_SECTIONS);
+            if (b instanceof com.fasterxml.jackson.databind.node.ObjectNode ob) ob.remove(JOB_SECTIONS);
+            return first(a, b, "");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

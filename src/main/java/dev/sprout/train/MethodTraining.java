@@ -2,6 +2,7 @@ package dev.sprout.train;
 
 import dev.sprout.config.SproutConfig;
 import dev.sprout.data.BatchSampler;
+import dev.sprout.dist.Collectives;
 import dev.sprout.method.Methods;
 import dev.sprout.method.TrainingMethod;
 import dev.sprout.model.Transformer;
@@ -25,8 +26,16 @@ public final class MethodTraining {
     private final long sequencesPerStep;
     private final int context;
 
-    /** Builds the model (from {@code init}'s weights when given, before the method's setup) and its optimizer. */
+    /** Builds the model (from {@code init}'s weights when given, before the method's setup) and its optimizer, in one process. */
     public MethodTraining(SproutConfig cfg, Device device, RunWeights init) {
+        this(cfg, device, init, Collectives.single());
+    }
+
+    /**
+     * The same as one rank of a data-parallel job: each step's gradients are averaged over the ranks before clipping, and
+     * a step's FLOPs are the whole job's.
+     */
+    public MethodTraining(SproutConfig cfg, Device device, RunWeights init, Collectives dist) {
         this.model = new Transformer(cfg.model(), device, cfg.seed());
         if (init != null) init.copyInto(model, "--init-from"); // before the method's setup: adapters then start from these weights
         this.method = Methods.build(cfg);
@@ -35,9 +44,9 @@ public final class MethodTraining {
         method.setupOptimizer(optimizer);
         this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd(), adapterRank(model));
         this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),
-                cfg.method().optimizerSlices().equals("masked"));
+                cfg.method().optimizerSlices().equals("masked"), dist);
         this.surgery = new BlockSurgery(model, optimizer);
-        this.sequencesPerStep = (long) cfg.train().gradAccum() * cfg.train().batchSize();
+        this.sequencesPerStep = (long) dist.env().worldSize() * cfg.train().gradAccum() * cfg.train().batchSize();
         this.context = cfg.model().context();
     }
 

@@ -1,6 +1,7 @@
 package dev.sprout.train;
 
 import dev.sprout.data.BatchSampler;
+import dev.sprout.dist.Collectives;
 import dev.sprout.model.SliceLeaves;
 import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
@@ -16,11 +17,12 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * One optimizer step: forward and backward of the plan on each micro-batch, global-norm clipping, AdamW.
- * Everything native the step allocates is freed by its PointerScope. Shared by `train` and `bench`.
+ * One optimizer step: forward and backward of the plan on each micro-batch, the gradients averaged over the ranks of a
+ * data-parallel job, global-norm clipping, AdamW. Everything native the step allocates is freed by its PointerScope.
+ * Shared by `train` and `bench`.
  */
 public final class TrainStep {
-    /** Mean micro-batch loss and the gradient norm before clipping. */
+    /** Mean micro-batch loss (this rank's) and the gradient norm before clipping (of the job's averaged gradient). */
     public record Result(double loss, double gradNorm) {}
 
     private final Transformer model;
@@ -33,10 +35,17 @@ public final class TrainStep {
     private final long[] y;
 
     private final boolean maskedSlices;
+    private final Collectives dist;
 
     /** @param maskedSlices update only the heads' and neurons' slices that ran (else whole tensors, plain AdamW) */
     public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices) {
+        this(model, optimizer, accum, batch, context, clip, maskedSlices, Collectives.single());
+    }
+
+    /** The same step as one rank of a data-parallel job ({@code dist}). */
+    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, Collectives dist) {
         this.maskedSlices = maskedSlices;
+        this.dist = dist;
         this.model = model;
         this.optimizer = optimizer;
         this.accum = accum;
@@ -68,12 +77,31 @@ public final class TrainStep {
                 }
             }
             Map<String, Tensor> sliceGrads = leaves == null ? Map.of() : leaves.grads();
+            if (dist.env().distributed()) average(sliceGrads.values());
             norm = clipGradients(clip, sliceGrads.values());
             beforeUpdate.run();
             optimizer.step(lr, maskedSlices ? model.slices(plan) : Map.of(), sliceGrads);
             optimizer.zeroGrad();
         }
         return new Result(lossSum / accum, norm);
+    }
+
+    /**
+     * Averages this step's gradients over the ranks: exactly what the plan produced (the slice leaves of sampled heads and
+     * neurons, and the parameters that have a gradient), in a fixed order that every rank shares because every rank runs
+     * the same plan. Parameters a plan skipped have no gradient and send nothing.
+     */
+    private void average(Collection<Tensor> sliceGrads) {
+        List<Tensor> grads = new ArrayList<>(sliceGrads);
+        for (Tensor p : model.parameters().values()) {
+            Tensor g = p.grad();
+            if (g.defined()) grads.add(g);
+        }
+        dist.sum(grads);
+        Scalar inv = new Scalar(1.0 / dist.env().worldSize());
+        try (NoGradGuard ng = new NoGradGuard()) {
+            for (Tensor g : grads) g.mul_(inv);
+        }
     }
 
     /**

@@ -8,6 +8,9 @@ import dev.sprout.config.SproutConfig;
 import dev.sprout.data.BatchSampler;
 import dev.sprout.data.EvalWindows;
 import dev.sprout.data.TokenDataset;
+import dev.sprout.dist.Collectives;
+import dev.sprout.dist.DistEnv;
+import dev.sprout.dist.DistException;
 import dev.sprout.method.Methods;
 import dev.sprout.method.TrainingMethod;
 import dev.sprout.tensor.Tensors;
@@ -36,6 +39,12 @@ import org.bytedeco.pytorch.global.torch;
  * global-norm clipping, AdamW, evaluation of the full model on fixed validation windows, metrics, checkpoints
  * and exact resume. Native memory of a step lives in that step's PointerScope; parameters and optimizer state
  * live outside it.
+ *
+ * <p>In a data-parallel job (the torchrun variables set: {@link DistEnv}) every rank runs this loop on its share of
+ * each global batch; gradients are averaged before clipping, so every rank applies the same update, and the logged
+ * loss, evaluation and stop decision are the job's. Rank 0 alone writes the run folder (config, metrics, checkpoints,
+ * summary); every rank reads it to resume. Before anything is written the ranks check that they run the same
+ * configuration, code and data.
  */
 public final class Trainer implements AutoCloseable {
     /** What `sprout train` was asked to do. data may be null on resume (the run remembers its data). */
@@ -61,7 +70,9 @@ public final class Trainer implements AutoCloseable {
     private final Progress progress;
     private final String dataFingerprint;
     private final MethodTraining training;
-    private final RunLock lock;
+    private final RunLock lock; // rank 0's; null on other ranks
+    private final Collectives dist;
+    private final DistEnv env;
 
     private long step;
     private double tokens;
@@ -71,8 +82,11 @@ public final class Trainer implements AutoCloseable {
     private Double lastVal;
     private volatile boolean stopRequested;
 
-    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty, RunLock lock) throws IOException {
+    private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty, RunLock lock,
+                    Collectives dist) throws IOException {
         this.lock = lock;
+        this.dist = dist;
+        this.env = dist.env();
         this.cfg = cfg;
         this.runDir = runDir;
         this.dataDir = dataDir;
@@ -81,22 +95,31 @@ public final class Trainer implements AutoCloseable {
         Backend.init(cfg.threads());
         MemoryUse.resetPeak(); // this run's peak, not an earlier run's in the same process (compare)
         this.device = Backend.device(cfg.device());
-        this.training = new MethodTraining(cfg, device, init);
+        this.training = new MethodTraining(cfg, device, init, dist);
         this.model = training.model;
         this.method = training.method;
         this.optimizer = training.optimizer;
-        this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
+        this.sampler = new BatchSampler(data, cfg.train().batchSize(), cfg.model().context(), cfg.seed(), env.rank(), env.worldSize());
         this.evalWindows = new EvalWindows(data, cfg.model().context(), cfg.train().evalTokens());
         this.schedule = LrSchedule.of(cfg.optim(), cfg.train().maxSteps());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
-        this.progress = new Progress(console, tty);
+        this.progress = new Progress(env.isRankZero() ? console : new PrintStream(java.io.OutputStream.nullOutputStream()), tty && env.isRankZero());
         method.notes().forEach(progress::message);
         long resumedAt = restoreLatest();
-        this.metrics = MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt);
+        if (env.distributed()) checkRanksAgree("parameters", parameterChecksum());
+        this.metrics = env.isRankZero() ? MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt) : null;
     }
 
-    /** Sets up a new run or resumes one, validating every input before anything in the run folder changes. */
+    /**
+     * Sets up a new run or resumes one, validating every input before anything in the run folder changes. Under the
+     * torchrun variables this process is one rank of a data-parallel job ({@link DistEnv#fromEnvironment}).
+     */
     public static Trainer open(Options o, PrintStream console, boolean tty) throws IOException {
+        return open(o, console, tty, DistEnv.fromEnvironment());
+    }
+
+    /** {@link #open(Options, PrintStream, boolean)} as rank {@code env.rank()} of a job of {@code env.worldSize()}. */
+    public static Trainer open(Options o, PrintStream console, boolean tty, DistEnv env) throws IOException {
         Path run = o.out();
         Path savedConfig = run.resolve("config.yaml");
         SproutConfig cfg;
@@ -121,7 +144,7 @@ public final class Trainer implements AutoCloseable {
             // the source's weights matter only to a run that has no checkpoint yet (and the source may be gone by now)
             boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
             RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
-            return locked(cfg, run, dataDir, ds, init, console, tty);
+            return started(cfg, run, dataDir, ds, init, console, tty, env, null);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -138,23 +161,91 @@ public final class Trainer implements AutoCloseable {
             init = RunWeights.read(o.initFrom());
             init.checkModel(cfg.model(), "--init-from"); // a different model fails here, before the run folder exists
         }
-        Files.createDirectories(run);
-        // run.json first: a folder with config.yaml is a run, and a run must know its data
-        new RunInfo(dataDir.toAbsolutePath(), DataFingerprint.of(dataDir), ds.tokenizer().name(),
-                o.initFrom() == null ? null : o.initFrom().toAbsolutePath()).write(run);
-        AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(cfg));
-        return locked(cfg, run, dataDir, ds, init, console, tty);
+        Path from = o.initFrom();
+        SproutConfig resolved = cfg;
+        Path data = dataDir;
+        return started(cfg, run, dataDir, ds, init, console, tty, env, () -> {
+            Files.createDirectories(run);
+            // run.json first: a folder with config.yaml is a run, and a run must know its data
+            new RunInfo(data.toAbsolutePath(), DataFingerprint.of(data), ds.tokenizer().name(), from == null ? null : from.toAbsolutePath()).write(run);
+            AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(resolved));
+        });
     }
 
-    /** A trainer holding the run folder's lock, taken before anything reads checkpoints or truncates metrics.jsonl. */
-    private static Trainer locked(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, PrintStream console, boolean tty) throws IOException {
-        RunLock lock = RunLock.acquire(run);
+    /** Writes a new run's first files (rank 0 only, after the ranks agreed). */
+    private interface RunFiles {
+        void write() throws IOException;
+    }
+
+    /**
+     * Joins the job (a job of one opens nothing), checks that every rank runs the same configuration, code and data,
+     * then has rank 0 write a new run's files ({@code files}, null on resume) and take the run folder's lock, before
+     * anything reads checkpoints or truncates metrics.jsonl.
+     */
+    private static Trainer started(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, PrintStream console, boolean tty,
+                                   DistEnv env, RunFiles files) throws IOException {
+        Collectives dist = Collectives.open(env, java.time.Duration.ofSeconds(cfg.dist().timeoutS()), cfg.dist().bucketBytes());
+        RunLock lock = null;
         try {
-            return new Trainer(cfg, run, dataDir, ds, init, console, tty, lock);
+            if (env.distributed()) checkRanksAgree(dist, cfg, dataDir);
+            if (env.isRankZero()) {
+                if (files != null) files.write();
+                lock = RunLock.acquire(run);
+            }
+            return new Trainer(cfg, run, dataDir, ds, init, console, tty, lock, dist);
         } catch (Throwable t) {
-            lock.close();
+            if (lock != null) lock.close();
+            dist.close();
             throw t;
         }
+    }
+
+    /**
+     * Every rank's resolved configuration (what it computes: ConfigDiff), code and data against rank 0's; the first that
+     * differs stops every rank with the same line, naming the rank and what differs.
+     */
+    private static void checkRanksAgree(Collectives dist, SproutConfig cfg, Path dataDir) {
+        String yaml = ConfigLoader.toYaml(cfg);
+        List<String> configs = dist.exchange("config", yaml);
+        for (int r = 1; r < configs.size(); r++) {
+            String diff = ConfigDiff.first(configs.get(0), configs.get(r));
+            if (diff != null) throw new DistException("rank " + r + "'s configuration differs from rank 0's at " + diff);
+        }
+        List<String> code = dist.exchange("code", CodeVersion.current());
+        List<String> data = dist.exchange("data", DataFingerprint.of(dataDir));
+        for (int r = 1; r < code.size(); r++) {
+            if (!code.get(r).equals(code.get(0))) throw new DistException("rank " + r + " runs other code than rank 0 (code version " + code.get(r) + " vs " + code.get(0) + ")");
+            if (!data.get(r).equals(data.get(0))) throw new DistException("rank " + r + "'s data differs from rank 0's (data fingerprint " + data.get(r) + " vs " + data.get(0) + ")");
+        }
+    }
+
+    /** Stops every rank when their values of {@code what} differ (the same parameters at start, and every dist.check_every steps). */
+    private void checkRanksAgree(String what, String mine) {
+        List<String> all = dist.exchange(what + "@" + step, mine);
+        for (int r = 1; r < all.size(); r++) {
+            if (!all.get(r).equals(all.get(0))) throw new DistException("rank " + r + "'s " + what + " differ from rank 0's at step " + step + " (checksum " + all.get(r) + " vs " + all.get(0) + ")");
+        }
+    }
+
+    /** A checksum of every parameter's values (float64 sums of x and x^2 per tensor, hashed): equal exactly when nothing diverged. */
+    String parameterChecksum() {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(16);
+            for (var e : model.parameters().entrySet()) {
+                Tensor d = e.getValue().to(torch.ScalarType.Double);
+                buf.clear();
+                buf.putDouble(d.sum().item_double()).putDouble(d.mul(d).sum().item_double());
+                sha.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                sha.update(buf.array());
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
     }
 
     public SproutConfig config() {
@@ -169,7 +260,7 @@ public final class Trainer implements AutoCloseable {
         return step;
     }
 
-    /** Asks the loop to stop after the current step (with a checkpoint). Safe from any thread. */
+    /** Asks the loop to stop after the current step (with a checkpoint; in a job, every rank stops there). Safe from any thread. */
     public void requestStop() {
         stopRequested = true;
     }
@@ -178,24 +269,31 @@ public final class Trainer implements AutoCloseable {
     public Summary train(Integer stopAt) throws IOException {
         int total = cfg.train().maxSteps();
         long end = stopAt == null ? total : Math.min(total, stopAt);
-        int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context();
-        double peak = cfg.flops().peakGflops() * 1e9;
+        int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context(), world = env.worldSize();
+        long tokensPerStep = (long) world * accum * b * t;
+        double peak = cfg.flops().peakGflops() * 1e9 * world;
         long startStep = step;
         double fullStepFlops = training.flops(SubnetPlan.full(cfg.model().nLayer())).total();
-        if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens",
-                cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, (long) accum * b * t));
+        if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens%s",
+                cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, tokensPerStep,
+                world > 1 ? String.format(" (%d ranks x %d sequences x %d micro-batches)", world, b, accum) : ""));
         else progress.message("sprout: resumed at step " + step + " of " + total);
         double windowMs = 0;
         int windowSteps = 0;
-        while (step < end && !stopRequested) {
-            long t0 = System.nanoTime();
+        boolean stop = false;
+        while (step < end && !stop) {
+            long t0 = System.nanoTime(), comm0 = dist.commNanos();
             MethodTraining.Step done = training.step(step, schedule.at(step), sampler);
             SubnetPlan plan = done.plan();
             double lr = done.lr(), loss = done.result().loss(), gradNorm = done.result().gradNorm();
-            double ms = (System.nanoTime() - t0) / 1e6;
+            // the job's mean loss, and whether any rank was asked to stop: every rank then stops after this same step
+            double[] job = dist.sum(loss, stopRequested ? 1 : 0);
+            loss = job[0] / world;
+            stop = job[1] > 0;
+            double ms = (System.nanoTime() - t0) / 1e6, commMs = (dist.commNanos() - comm0) / 1e6;
             step++;
             wallS += ms / 1e3;
-            tokens += (double) accum * b * t;
+            tokens += tokensPerStep;
             Breakdown stepFlops = training.flops(plan);
             flops = flops.plus(stepFlops);
             paperFlops += training.paperFlops(plan);
@@ -207,6 +305,7 @@ public final class Trainer implements AutoCloseable {
             ObjectNode row = MetricsLog.JSON.createObjectNode();
             row.put("step", step).put("tokens", (long) tokens).put("flops", flops.total()).put("wall_s", round(wallS))
                     .put("loss", loss).put("lr", lr).put("grad_norm", gradNorm).put("step_ms", round(ms));
+            if (world > 1) row.put("comm_ms", round(commMs));
             String stage = method.stage(step - 1);
             if (stage != null) row.put("stage", stage);
             if (!plan.isFull()) row.put("active_fraction", stepFlops.total() / fullStepFlops);
@@ -216,29 +315,34 @@ public final class Trainer implements AutoCloseable {
                 lastVal = evaluate();
                 row.put("val_loss", lastVal);
             }
-            metrics.write(row);
+            int checkEvery = cfg.dist().checkEvery();
+            if (world > 1 && checkEvery > 0 && step % checkEvery == 0) checkRanksAgree("parameters", parameterChecksum());
+            if (metrics != null) metrics.write(row);
 
             windowMs += ms;
             windowSteps++;
             boolean logLine = last || step % cfg.train().logEvery() == 0 || step == startStep + 1 || row.has("val_loss");
             double msPerStep = windowMs / windowSteps;
             progress.step(step, total, loss, row.has("val_loss") ? lastVal : null, lr, msPerStep,
-                    accum * b * t / (msPerStep / 1e3), stepFlops.total() / (ms / 1e3) / 1e9,
+                    tokensPerStep / (msPerStep / 1e3), stepFlops.total() / (ms / 1e3) / 1e9,
                     stepFlops.total() / (ms / 1e3) / peak, (end - step) * msPerStep / 1e3, logLine);
             if (logLine) {
                 windowMs = 0;
                 windowSteps = 0;
             }
             int every = cfg.checkpoint().every();
-            if (last || stopRequested || (every > 0 && step % every == 0)) saveCheckpoint();
+            if (env.isRankZero() && (last || stop || (every > 0 && step % every == 0))) saveCheckpoint();
         }
         progress.finish();
         Summary s = summary(step >= total);
-        s.write(runDir);
+        if (env.isRankZero()) s.write(runDir);
         return s;
     }
 
-    /** Mean loss of the full model on the fixed validation windows, without scaling or gradients. */
+    /**
+     * Mean loss of the full model on the fixed validation windows, without scaling or gradients. In a job each rank
+     * evaluates every world-th batch and the sums are added up, so every rank gets the same mean of all windows.
+     */
     public double evaluate() {
         int b = cfg.train().batchSize(), t = cfg.model().context();
         SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
@@ -246,7 +350,7 @@ public final class Trainer implements AutoCloseable {
         long count = 0;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             long[] x = new long[b * t], y = new long[b * t];
-            for (int k = 0; k < evalWindows.batches(b); k++) {
+            for (int k = env.rank(); k < evalWindows.batches(b); k += env.worldSize()) {
                 try (PointerScope batchScope = new PointerScope()) { // one batch's activations at a time, not the whole eval set's
                     int rows = evalWindows.batch(k, b, x, y);
                     long[] xs = rows == b ? x : java.util.Arrays.copyOf(x, rows * t), ys = rows == b ? y : java.util.Arrays.copyOf(y, rows * t);
@@ -255,7 +359,8 @@ public final class Trainer implements AutoCloseable {
                 }
             }
         }
-        return sum / count;
+        double[] all = dist.sum(sum, count);
+        return all[0] / all[1];
     }
 
     private void saveCheckpoint() throws IOException {
@@ -319,16 +424,23 @@ public final class Trainer implements AutoCloseable {
         return Math.round(v * 1e4) / 1e4;
     }
 
+    /**
+     * Closes the metrics file, frees the run's native memory ({@link MethodTraining#release}), leaves the job's process
+     * group and unlocks the run folder.
+     */
     @Override
-    /** Closes the metrics file, frees the run's native memory ({@link MethodTraining#release}) and unlocks the run folder. */
     public void close() throws IOException {
         try {
-            metrics.close();
+            if (metrics != null) metrics.close();
         } finally {
             try {
                 training.release();
             } finally {
-                lock.close();
+                try {
+                    dist.close();
+                } finally {
+                    if (lock != null) lock.close();
+                }
             }
         }
     }

@@ -1,0 +1,66 @@
+package dev.sprout.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sprout.cli.Sprout;
+import dev.sprout.dist.Ranks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Two processes on 127.0.0.1 with batch b train exactly what one process trains with batch b and two micro-batches:
+ * the same windows, the gradients averaged before clipping, so the same loss and gradient norm at every step.
+ */
+class DataParallelTest {
+    static List<JsonNode> rows(Path run) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) out.add(MetricsLog.JSON.readTree(line));
+        return out;
+    }
+
+    static String[] train(Path cfg, Path data, Path out, List<String> sets) {
+        List<String> a = new ArrayList<>(List.of("train", "--config", cfg.toString(), "--data", data.toString(), "--out", out.toString()));
+        for (String s : sets) a.addAll(List.of("--set", s));
+        return a.toArray(String[]::new);
+    }
+
+    static double rel(double a, double b) {
+        return Math.abs(a - b) / Math.max(1e-12, Math.abs(b));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"baseline", "est", "switchlora"})
+    @Timeout(240)
+    void twoRanksMatchOneProcessWithTwoMicroBatches(String method, @TempDir Path tmp) throws Exception {
+        Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        List<String> sets = new ArrayList<>(List.of("train.max_steps=100", "train.eval_every=50", "checkpoint.every=0", "method.name=" + method));
+        if (method.equals("switchlora")) sets.addAll(List.of("method.lora.rank=4", "method.switchlora.interval0=10", "optim.lr=2e-2"));
+        List<String> one = new ArrayList<>(sets), two = new ArrayList<>(sets);
+        one.add("train.grad_accum=2");
+        Path single = tmp.resolve("one"), job = tmp.resolve("two");
+        assertEquals(0, Sprout.execute(train(cfg, data, single, one)));
+        List<Ranks.Result> rs = Ranks.run(2, Sprout.class.getName(), List.of(train(cfg, data, job, two)), Map.of(), 200);
+        for (Ranks.Result r : rs) assertEquals(0, r.code(), "rank " + r.rank() + ":\n" + r.output());
+        assertTrue(!rs.get(1).output().contains("step 1/") && rs.get(0).output().contains("step 1/"), "rank 0 alone reports progress: " + rs.get(1).output());
+        List<JsonNode> a = rows(single), b = rows(job);
+        assertEquals(100, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode x = a.get(i), y = b.get(i);
+            assertEquals(x.get("tokens").asLong(), y.get("tokens").asLong(), "tokens at step " + (i + 1));
+            assertEquals(x.get("flops").asDouble(), y.get("flops").asDouble(), 1e-6 * x.get("flops").asDouble(), "flops at step " + (i + 1));
+            assertTrue(rel(y.get("loss").asDouble(), x.get("loss").asDouble()) <= 1e-4, method + " loss at step " + (i + 1) + ": " + y.get("loss") + " vs " + x.get("loss"));
+            assertTrue(rel(y.get("grad_norm").asDouble(), x.get("grad_norm").asDouble()) <= 1e-4, method + " grad_norm at step " + (i + 1) + ": " + y.get("grad_norm") + " vs " + x.get("grad_norm"));
+            if (x.has("val_loss")) assertTrue(rel(y.get("val_loss").asDouble(), x.get("val_loss").asDouble()) <= 1e-4, "val_loss at step " + (i + 1));
+            assertTrue(y.has("comm_ms"), "the job's rows report communication time");
+        }
+    }
+}
