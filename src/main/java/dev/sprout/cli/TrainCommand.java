@@ -6,6 +6,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import dev.sprout.dist.DistEnv;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,10 +42,14 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (config == null && !resume) throw new Sprout.UserException("--config is required for a new run (or pass --resume)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
-        Summary s = SignalSafeTraining.run(new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom), System.out,
-                System.console() != null, "stopped after a checkpoint; continue with: sprout train --out " + out + " --resume");
+        DistEnv env = DistEnv.fromEnvironment(); // a bad set of torchrun variables fails here, before anything else
+        // in a data-parallel job rank 0 speaks for all; the others print only their errors
+        PrintStream console = env.isRankZero() ? System.out : new PrintStream(OutputStream.nullOutputStream());
+        String again = env.distributed() ? "the same launch command with: train --out " + out + " --resume" : "sprout train --out " + out + " --resume";
+        Summary s = SignalSafeTraining.run(new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom), console,
+                System.console() != null, "stopped after a checkpoint; continue with " + again);
         if (s == null) return 130;
-        System.out.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
+        console.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
                 s.steps(), s.finalValLoss(), s.flops(), s.wallS(), out.resolve("summary.json"));
         return 0;
     }

@@ -63,4 +63,60 @@ class DataParallelTest {
             assertTrue(y.has("comm_ms"), "the job's rows report communication time");
         }
     }
+
+    /** Ranks started with different configurations stop, all of them, with one line naming the rank and the key; nothing is written. */
+    @org.junit.jupiter.api.Test
+    @Timeout(120)
+    void ranksThatDisagreeStopBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
+        Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "gpt2"), run = tmp.resolve("run");
+        int port = Ranks.freePort();
+        List<Process> ps = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            ps.add(Ranks.start(r, 2, port, Sprout.class.getName(), List.of(train(cfg, data, run, List.of("optim.lr=" + (r + 1) + "e-3"))), Map.of()));
+        }
+        List<Ranks.Result> rs = Ranks.collect(ps, 100);
+        for (Ranks.Result r : rs) {
+            assertEquals(2, r.code(), r.output());
+            assertTrue(r.output().contains("error: rank 1's configuration differs from rank 0's at optim.lr: 0.001 vs 0.002"), r.output());
+        }
+        assertTrue(!Files.exists(run), "nothing written");
+    }
+
+    /**
+     * SIGKILL one of two ranks mid-run: the other stops with an error instead of hanging, the last checkpoint is intact,
+     * and the job resumed from it reproduces an uninterrupted two-rank run's loss at every step. Four ranks of one thread
+     * each then agree on their parameters at every check (dist.check_every).
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(240)
+    void aLostRankStopsTheJobAndItResumesExactly(@TempDir Path tmp) throws Exception {
+        Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        List<String> sets = List.of("train.max_steps=300", "train.eval_every=100", "checkpoint.every=20", "dist.timeout_s=30");
+        Path whole = tmp.resolve("whole"), broken = tmp.resolve("broken");
+        List<Ranks.Result> ok = Ranks.run(2, Sprout.class.getName(), List.of(train(cfg, data, whole, sets)), Map.of(), 200);
+        for (Ranks.Result r : ok) assertEquals(0, r.code(), r.output());
+
+        int port = Ranks.freePort();
+        List<Process> ps = new ArrayList<>();
+        for (int r = 0; r < 2; r++) ps.add(Ranks.start(r, 2, port, Sprout.class.getName(), List.of(train(cfg, data, broken, sets)), Map.of()));
+        Path metrics = broken.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!(Files.exists(metrics) && Files.readAllLines(metrics).size() >= 120) && System.nanoTime() < deadline && ps.get(0).isAlive()) Thread.sleep(20);
+        ps.get(1).destroyForcibly();
+        long killed = System.nanoTime();
+        List<Ranks.Result> rs = Ranks.collect(ps, 90);
+        assertTrue((System.nanoTime() - killed) / 1e9 < 60, "rank 0 gave up within 60 s");
+        assertTrue(rs.get(0).code() != 0 && rs.get(0).output().contains("a peer rank is gone"), rs.get(0).output());
+
+        List<Ranks.Result> resumed = Ranks.run(2, Sprout.class.getName(),
+                List.of("train", "--out", broken.toString(), "--resume"), Map.of(), 200);
+        for (Ranks.Result r : resumed) assertEquals(0, r.code(), r.output());
+        List<JsonNode> a = rows(whole), b = rows(broken);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss at step " + (i + 1));
+
+        List<Ranks.Result> four = Ranks.run(4, Sprout.class.getName(), List.of(train(cfg, data, tmp.resolve("four"),
+                List.of("train.max_steps=30", "dist.check_every=10", "checkpoint.every=0"))), Map.of(), 200);
+        for (Ranks.Result r : four) assertEquals(0, r.code(), "rank " + r.rank() + ": " + r.output());
+    }
 }
