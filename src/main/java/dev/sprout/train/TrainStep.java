@@ -36,6 +36,7 @@ public final class TrainStep {
 
     private final boolean maskedSlices;
     private final Collectives dist;
+    private final int world;
 
     /** @param maskedSlices update only the heads' and neurons' slices that ran (else whole tensors, plain AdamW) */
     public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices) {
@@ -46,6 +47,7 @@ public final class TrainStep {
     public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, Collectives dist) {
         this.maskedSlices = maskedSlices;
         this.dist = dist;
+        this.world = dist.env().worldSize();
         this.model = model;
         this.optimizer = optimizer;
         this.accum = accum;
@@ -73,11 +75,13 @@ public final class TrainStep {
                     sampler.next(x, y);
                     Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
                     Tensor yi = Tensors.longTensor(y, model.device(), batch, context);
-                    lossSum += model.lossAndBackward(xi, yi, plan, leaves, 1.0 / accum, Transformer.LOGIT_CHUNK_ELEMENTS);
+                    // each micro-batch's share of the job's mean: summing over the ranks then gives the mean gradient, with the
+                    // same roundings as one process accumulating all the job's micro-batches (scaling by 1/2^k is exact)
+                    lossSum += model.lossAndBackward(xi, yi, plan, leaves, 1.0 / (accum * (double) world), Transformer.LOGIT_CHUNK_ELEMENTS);
                 }
             }
             Map<String, Tensor> sliceGrads = leaves == null ? Map.of() : leaves.grads();
-            if (dist.env().distributed()) average(sliceGrads.values());
+            if (world > 1) sumOverRanks(sliceGrads.values());
             norm = clipGradients(clip, sliceGrads.values());
             beforeUpdate.run();
             optimizer.step(lr, maskedSlices ? model.slices(plan) : Map.of(), sliceGrads);
@@ -87,21 +91,17 @@ public final class TrainStep {
     }
 
     /**
-     * Averages this step's gradients over the ranks: exactly what the plan produced (the slice leaves of sampled heads and
-     * neurons, and the parameters that have a gradient), in a fixed order that every rank shares because every rank runs
-     * the same plan. Parameters a plan skipped have no gradient and send nothing.
+     * Sums this step's gradients over the ranks, making each rank's share the job's mean: exactly what the plan produced
+     * (the slice leaves of sampled heads and neurons, and the parameters that have a gradient), in a fixed order that
+     * every rank shares because every rank runs the same plan. Parameters a plan skipped have no gradient and send nothing.
      */
-    private void average(Collection<Tensor> sliceGrads) {
+    private void sumOverRanks(Collection<Tensor> sliceGrads) {
         List<Tensor> grads = new ArrayList<>(sliceGrads);
         for (Tensor p : model.parameters().values()) {
             Tensor g = p.grad();
             if (g.defined()) grads.add(g);
         }
         dist.sum(grads);
-        Scalar inv = new Scalar(1.0 / dist.env().worldSize());
-        try (NoGradGuard ng = new NoGradGuard()) {
-            for (Tensor g : grads) g.mul_(inv);
-        }
     }
 
     /**

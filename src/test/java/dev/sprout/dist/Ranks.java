@@ -54,6 +54,17 @@ public final class Ranks {
         return pb.start();
     }
 
+    /** One process outside any job (no torchrun variables), one thread like each rank, to the end (at most {@code seconds}). */
+    public static Result runAlone(String mainClass, List<String> args, long seconds) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(javaCommand(mainClass, args)).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        for (String v : List.of("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")) env.remove(v);
+        env.put("SPROUT_THREADS", "1");
+        env.put("OMP_NUM_THREADS", "1");
+        env.put("MKL_NUM_THREADS", "1");
+        return collect(List.of(pb.start()), seconds).get(0);
+    }
+
     /** Runs {@code world} ranks of {@code mainClass} to the end (at most {@code seconds}; stragglers are killed). */
     public static List<Result> run(int world, String mainClass, List<String> args, Map<String, String> extraEnv, long seconds) throws Exception {
         int port = freePort();
