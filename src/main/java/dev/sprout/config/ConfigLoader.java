@@ -59,6 +59,13 @@ public final class ConfigLoader {
         return bind(tree);
     }
 
+    /** A resolved configuration with {@code --set} overrides applied (a resumed run's allowed changes). */
+    public static SproutConfig withOverrides(SproutConfig cfg, List<String> overrides) {
+        ObjectNode tree = YAML.valueToTree(cfg);
+        for (String o : overrides) applyOverride(tree, o);
+        return bind(tree);
+    }
+
     /**
      * Merges a config file into the tree. A file may start from another with {@code base: other.yaml}
      * (relative to itself), so a family of configs states only what differs from a common one.

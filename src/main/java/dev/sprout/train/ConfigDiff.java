@@ -14,12 +14,26 @@ public final class ConfigDiff {
 
     private ConfigDiff() {}
 
+    /**
+     * How a step's global batch is split: per rank and micro-batch (train.batch_size) and micro-batches per step
+     * (train.grad_accum). A run may resume with another split (another world size) of the same global batch.
+     */
+    static final java.util.Set<String> BATCH_SPLIT = java.util.Set.of("batch_size", "grad_accum");
+
     /** "key: a vs b" for the first difference in what the runs compute, or null when they are equal. */
     public static String first(String yamlA, String yamlB) {
+        return first(yamlA, yamlB, false);
+    }
+
+    /** The same, leaving out the batch split (train.batch_size and train.grad_accum) when {@code ignoreBatchSplit}. */
+    public static String first(String yamlA, String yamlB, boolean ignoreBatchSplit) {
         try {
             JsonNode a = ConfigLoader.YAML.readTree(yamlA), b = ConfigLoader.YAML.readTree(yamlB);
-            if (a instanceof com.fasterxml.jackson.databind.node.ObjectNode oa) oa.remove(JOB_SECTIONS);
-            if (b instanceof com.fasterxml.jackson.databind.node.ObjectNode ob) ob.remove(JOB_SECTIONS);
+            for (JsonNode n : new JsonNode[]{a, b}) {
+                if (!(n instanceof com.fasterxml.jackson.databind.node.ObjectNode o)) continue;
+                o.remove(JOB_SECTIONS);
+                if (ignoreBatchSplit && o.get("train") instanceof com.fasterxml.jackson.databind.node.ObjectNode t) t.remove(BATCH_SPLIT);
+            }
             return first(a, b, "");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -135,7 +135,14 @@ public final class Trainer implements AutoCloseable {
                 String diff = ConfigDiff.first(ConfigLoader.toYaml(cfg), ConfigLoader.toYaml(resolved));
                 if (diff != null) throw new ConfigException("--resume: the run was started with a different configuration (" + diff + "); resume without --config or use a new --out");
             } else if (!o.overrides().isEmpty()) {
-                throw new ConfigException("--resume: --set cannot change a run in progress; start a new run to change " + o.overrides().get(0));
+                for (String set : o.overrides()) {
+                    String key = set.contains("=") ? set.substring(0, set.indexOf('=')).trim() : set;
+                    if (!RESUMABLE_KEYS.contains(key) && !key.startsWith("dist.")) {
+                        throw new ConfigException("--resume: --set cannot change a run in progress (only how its global batch is split, "
+                                + "train.batch_size and train.grad_accum, and dist.*); start a new run to change " + key);
+                    }
+                }
+                cfg = ConfigLoader.withOverrides(cfg, o.overrides());
             }
             TokenDataset ds = DataLink.open(dataDir, cfg);
             String fp = DataFingerprint.of(dataDir);
@@ -144,7 +151,10 @@ public final class Trainer implements AutoCloseable {
             // the source's weights matter only to a run that has no checkpoint yet (and the source may be gone by now)
             boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
             RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
-            return started(cfg, run, dataDir, ds, init, console, tty, env, null);
+            SproutConfig now = cfg;
+            // the run's config.yaml is its latest session's: rewritten when this session splits the global batch otherwise
+            RunFiles split = o.overrides().isEmpty() ? null : () -> AtomicFiles.write(savedConfig, ConfigLoader.toYaml(now));
+            return started(cfg, run, dataDir, ds, init, console, tty, env, split);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -172,7 +182,10 @@ public final class Trainer implements AutoCloseable {
         });
     }
 
-    /** Writes a new run's first files (rank 0 only, after the ranks agreed). */
+    /** What --set may change on --resume: how the global batch is split over ranks and micro-batches. */
+    private static final java.util.Set<String> RESUMABLE_KEYS = java.util.Set.of("train.batch_size", "train.grad_accum");
+
+    /** Writes a new run's first files, or a resumed run's new config.yaml (rank 0 only, after the ranks agreed). */
     private interface RunFiles {
         void write() throws IOException;
     }
@@ -371,7 +384,8 @@ public final class Trainer implements AutoCloseable {
         ObjectNode state = MetricsLog.JSON.createObjectNode();
         state.put("format_version", 1).put("step", step).put("tokens", tokens).put("wall_s", wallS)
                 .put("sampler_position", sampler.position()).put("config", ConfigLoader.toYaml(cfg))
-                .put("data_fingerprint", dataFingerprint);
+                .put("data_fingerprint", dataFingerprint).put("world_size", env.worldSize()).put("batch_size", cfg.train().batchSize())
+                .put("grad_accum", cfg.train().gradAccum()).put("global_batch", (long) env.worldSize() * cfg.train().batchSize() * cfg.train().gradAccum());
         if (lastVal != null) state.put("last_val_loss", lastVal);
         ObjectNode f = state.putObject("flops");
         f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head())
@@ -394,8 +408,9 @@ public final class Trainer implements AutoCloseable {
     private void apply(Checkpoints.Loaded ck) {
         ObjectNode st = ck.state();
         String saved = st.path("config").asText();
-        String diff = ConfigDiff.first(saved, ConfigLoader.toYaml(cfg));
+        String diff = ConfigDiff.first(saved, ConfigLoader.toYaml(cfg), true);
         if (diff != null) throw new CheckpointException("checkpoint " + ck.file() + " belongs to a different configuration (" + diff + ")");
+        checkGlobalBatch(ck, st, saved);
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : model.parameters().entrySet()) Checkpoints.copyInto(ck, "param." + e.getKey(), e.getValue());
             OptimizerCheckpoint.restore(ck, optimizer);
@@ -412,6 +427,37 @@ public final class Trainer implements AutoCloseable {
         paperFlops = f.path("paper_model").asDouble();
         sampler.seek(st.path("sampler_position").asLong());
         method.restore(st.path("method"));
+    }
+
+    /**
+     * A run resumes with another world size, batch size or accumulation only when the global batch (sequences per
+     * optimizer step) is the checkpoint's: the step then sees the same windows and the sampler's position means the same.
+     */
+    private void checkGlobalBatch(Checkpoints.Loaded ck, ObjectNode st, String savedConfig) {
+        long now = (long) env.worldSize() * cfg.train().batchSize() * cfg.train().gradAccum();
+        long then;
+        String split;
+        if (st.has("global_batch")) {
+            then = st.get("global_batch").asLong();
+            split = st.path("world_size").asInt(1) + " rank(s) x " + st.path("batch_size").asInt() + " sequences x " + st.path("grad_accum").asInt() + " micro-batches";
+        } else { // written before data-parallel training: one process
+            SproutConfig old = ConfigLoader.bind(readYaml(savedConfig));
+            then = (long) old.train().batchSize() * old.train().gradAccum();
+            split = "1 rank x " + old.train().batchSize() + " sequences x " + old.train().gradAccum() + " micro-batches";
+        }
+        if (now != then) {
+            throw new CheckpointException("checkpoint " + ck.file() + " was written with a global batch of " + then + " sequences (" + split + "); this job has "
+                    + now + " (" + env.worldSize() + " rank(s) x " + cfg.train().batchSize() + " x " + cfg.train().gradAccum()
+                    + "): resume with --set train.batch_size=B --set train.grad_accum=A such that WORLD_SIZE x B x A = " + then);
+        }
+    }
+
+    private static JsonNode readYaml(String yaml) {
+        try {
+            return ConfigLoader.YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private Summary summary(boolean complete) {

@@ -130,4 +130,36 @@ class DataParallelTest {
                 List.of("train.max_steps=30", "dist.check_every=10", "checkpoint.every=0"))), Map.of(), 200);
         for (Ranks.Result r : four) assertEquals(0, r.code(), "rank " + r.rank() + ": " + r.output());
     }
+
+    /**
+     * A run started by two ranks resumes in one process when the global batch stays the same (--set train.grad_accum=2),
+     * and goes on as the two-rank run would have; with another global batch it stops with one line saying what to set.
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(240)
+    void aRunResumesWithAnotherWorldSizeWhenTheGlobalBatchIsKept(@TempDir Path tmp) throws Exception {
+        Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "gpt2");
+        List<String> sets = List.of("train.max_steps=60", "train.eval_every=30", "checkpoint.every=0");
+        Path whole = tmp.resolve("whole"), moved = tmp.resolve("moved");
+        for (Ranks.Result r : Ranks.run(2, Sprout.class.getName(), List.of(train(cfg, data, whole, sets)), Map.of(), 200)) assertEquals(0, r.code(), r.output());
+        List<String> first = new ArrayList<>(List.of(train(cfg, data, moved, sets)));
+        first.addAll(List.of("--max-steps", "30"));
+        for (Ranks.Result r : Ranks.run(2, Sprout.class.getName(), first, Map.of(), 200)) assertEquals(0, r.code(), r.output());
+
+        Ranks.Result wrong = Ranks.runAlone(Sprout.class.getName(), List.of("train", "--out", moved.toString(), "--resume"), 100);
+        assertEquals(2, wrong.code(), wrong.output());
+        assertTrue(wrong.output().contains("global batch of 16 sequences (2 rank(s) x 8 sequences x 1 micro-batches); this job has 8")
+                && wrong.output().contains("--set train.batch_size=B --set train.grad_accum=A such that WORLD_SIZE x B x A = 16"), wrong.output());
+        Ranks.Result other = Ranks.runAlone(Sprout.class.getName(), List.of("train", "--out", moved.toString(), "--resume", "--set", "optim.lr=1e-3"), 100);
+        assertTrue(other.code() == 2 && other.output().contains("start a new run to change optim.lr"), other.output());
+
+        Ranks.Result alone = Ranks.runAlone(Sprout.class.getName(), List.of("train", "--out", moved.toString(), "--resume", "--set", "train.grad_accum=2"), 100);
+        assertEquals(0, alone.code(), alone.output());
+        List<JsonNode> a = rows(whole), b = rows(moved);
+        assertEquals(60, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertTrue(rel(b.get(i).get("loss").asDouble(), a.get(i).get("loss").asDouble()) <= 1e-4, "loss at step " + (i + 1) + ": " + b.get(i) + " vs " + a.get(i));
+        }
+        assertTrue(Files.readString(moved.resolve("config.yaml")).contains("grad_accum: 2"), "config.yaml holds the latest session's split");
+    }
 }
