@@ -23,6 +23,9 @@ public interface Collectives extends AutoCloseable {
     /** Replaces {@code t} with rank {@code root}'s, on every rank. */
     void broadcast(Tensor t, int root);
 
+    /** Replaces each tensor with rank {@code root}'s, on every rank, in buckets as {@link #sum(List)} does. */
+    void broadcast(List<Tensor> tensors, int root);
+
     /** Every rank's {@code mine} for {@code key}, indexed by rank; each key is used once per job. */
     List<String> exchange(String key, String mine);
 
@@ -62,6 +65,9 @@ public interface Collectives extends AutoCloseable {
 
             @Override
             public void broadcast(Tensor t, int root) {}
+
+            @Override
+            public void broadcast(List<Tensor> tensors, int root) {}
 
             @Override
             public List<String> exchange(String key, String mine) {

@@ -87,22 +87,32 @@ final class GlooCollectives implements Collectives {
 
     @Override
     public void sum(List<Tensor> tensors) {
+        inBuckets(tensors, this::allreduce);
+    }
+
+    @Override
+    public void broadcast(List<Tensor> tensors, int root) {
+        inBuckets(tensors, flat -> broadcast(flat, root));
+    }
+
+    /** Runs {@code collective} on the tensors packed in order into flat buffers of at most bucketBytes, then unpacks. */
+    private void inBuckets(List<Tensor> tensors, java.util.function.Consumer<Tensor> collective) {
         List<Tensor> bucket = new ArrayList<>();
         long inBucket = 0;
         for (Tensor t : tensors) {
             long b = t.nbytes();
             if (!bucket.isEmpty() && inBucket + b > bucketBytes) {
-                sumBucket(bucket);
+                bucket(bucket, collective);
                 bucket.clear();
                 inBucket = 0;
             }
             bucket.add(t);
             inBucket += b;
         }
-        if (!bucket.isEmpty()) sumBucket(bucket);
+        if (!bucket.isEmpty()) bucket(bucket, collective);
     }
 
-    private void sumBucket(List<Tensor> bucket) {
+    private void bucket(List<Tensor> bucket, java.util.function.Consumer<Tensor> collective) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             Tensor flat;
             if (bucket.size() == 1 && bucket.get(0).is_contiguous()) {
@@ -112,7 +122,7 @@ final class GlooCollectives implements Collectives {
                 for (Tensor t : bucket) parts.push_back(t.reshape(-1));
                 flat = torch.cat(parts);
             }
-            allreduce(flat);
+            collective.accept(flat);
             if (flat != bucket.get(0)) {
                 long at = 0;
                 for (Tensor t : bucket) {

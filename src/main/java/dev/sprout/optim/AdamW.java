@@ -28,6 +28,10 @@ import org.bytedeco.pytorch.global.torch;
  * slices, their moments and their counters stay bit for bit as they were (subnetwork training, and the
  * per-vector counters of SwitchLoRA).
  *
+ * <p>Sharded (ZeRO stage 1): an optimizer built with an {@code owned} predicate keeps moments only for the parameters
+ * this rank owns and updates only those; the others' states exist with empty moments ({@link State#owned} false) so
+ * every rank walks the same list, and the caller broadcasts each updated parameter from its owner.
+ *
  * <p>A matrix marked with {@link #project} is trained with GaLore (Zhao et al. 2024): the weights stay full rank,
  * but its Adam moments live in a rank-r space spanned by the top singular vectors of its gradient, refreshed
  * every few updates, so their memory shrinks from 2mn to 2r·max(m, n) floats (plus the mr or nr basis).
@@ -56,29 +60,49 @@ public final class AdamW {
         public final long[] steps;
         /** Null for plain AdamW; set for a GaLore matrix, which always has a whole-tensor counter. */
         public final Projection projection;
+        /** Whether this rank keeps and updates this parameter's state (always, unless the optimizer is sharded). */
+        public final boolean owned;
 
-        State(Tensor param, boolean decay, int sliceAxis) {
+        State(Tensor param, boolean decay, int sliceAxis, boolean owned) {
             this.param = param;
             this.decay = decay;
             this.sliceAxis = sliceAxis;
+            this.owned = owned;
             // the handles zeros_like returns own their tensors (an in-place call's returned handle would not), so release() frees them
-            this.m = torch.zeros_like(param);
-            this.v = torch.zeros_like(param);
+            this.m = owned ? torch.zeros_like(param) : torch.empty(0);
+            this.v = owned ? torch.zeros_like(param) : torch.empty(0);
             this.steps = new long[sliceAxis < 0 ? 1 : (int) param.size(sliceAxis)];
             this.projection = null;
         }
 
         /** A fresh GaLore state; the basis is allocated now (zeros) so a checkpoint can be restored into it. */
-        State(Tensor param, int rank, int updateEvery, double scale) {
+        State(Tensor param, int rank, int updateEvery, double scale, boolean owned) {
             long rows = param.size(0), cols = param.size(1);
             boolean left = rows <= cols;
             this.param = param;
             this.decay = true;
             this.sliceAxis = -1;
-            this.m = param.new_zeros(left ? new long[]{rank, cols} : new long[]{rows, rank}, new TensorOptions());
-            this.v = torch.zeros_like(m);
+            this.owned = owned;
+            this.m = owned ? param.new_zeros(momentShape(left, rows, cols, rank), new TensorOptions()) : torch.empty(0);
+            this.v = owned ? torch.zeros_like(m) : torch.empty(0);
             this.steps = new long[1];
-            this.projection = new Projection(param.new_zeros(new long[]{left ? rows : cols, rank}, new TensorOptions()), left, rank, updateEvery, scale);
+            Tensor basis = owned ? param.new_zeros(new long[]{left ? rows : cols, rank}, new TensorOptions()) : torch.empty(0);
+            this.projection = new Projection(basis, left, rank, updateEvery, scale);
+        }
+
+        private static long[] momentShape(boolean left, long rows, long cols, int rank) {
+            return left ? new long[]{rank, cols} : new long[]{rows, rank};
+        }
+
+        /** The shape of the moments on the rank that owns them (the parameter's, or the projected gradient's). */
+        public long[] momentShape() {
+            if (projection == null) return Tensors.shape(param);
+            return momentShape(projection.left(), param.size(0), param.size(1), projection.rank());
+        }
+
+        /** The shape of the GaLore basis on the rank that owns it. */
+        public long[] basisShape() {
+            return new long[]{projection.left() ? param.size(0) : param.size(1), projection.rank()};
         }
 
         /** The single count when every slice has the same, else -1. */
@@ -110,8 +134,13 @@ public final class AdamW {
      * @param noDecay   parameters never weight-decayed (besides every tensor of fewer than two dimensions)
      */
     public AdamW(Map<String, Tensor> params, Map<String, Integer> sliceAxes, java.util.Set<String> noDecay, OptimConfig cfg) {
+        this(params, sliceAxes, noDecay, name -> true, cfg);
+    }
+
+    /** @param owned the parameters whose state this rank keeps and updates (a sharded optimizer); the others only have a place */
+    public AdamW(Map<String, Tensor> params, Map<String, Integer> sliceAxes, java.util.Set<String> noDecay, Predicate<String> owned, OptimConfig cfg) {
         this.cfg = cfg;
-        params.forEach((name, p) -> states.put(name, new State(p, p.dim() >= 2 && !noDecay.contains(name), sliceAxes.getOrDefault(name, -1))));
+        params.forEach((name, p) -> states.put(name, new State(p, p.dim() >= 2 && !noDecay.contains(name), sliceAxes.getOrDefault(name, -1), owned.test(name))));
     }
 
     public Map<String, State> states() {
@@ -137,7 +166,7 @@ public final class AdamW {
         if (rank < 1 || rank > maxRank) throw new IllegalArgumentException(name + ": GaLore rank " + rank + " outside [1, " + maxRank + "]");
         if (updateEvery < 1) throw new IllegalArgumentException(name + ": GaLore update interval " + updateEvery + " must be at least 1");
         if (!(scale > 0) || Double.isInfinite(scale)) throw new IllegalArgumentException(name + ": GaLore scale " + scale + " must be positive and finite");
-        states.put(name, new State(st.param, rank, updateEvery, scale));
+        states.put(name, new State(st.param, rank, updateEvery, scale, st.owned));
     }
 
     /** Bytes of optimizer state (moments and GaLore bases, not the step counters) over all parameters. */
@@ -181,6 +210,7 @@ public final class AdamW {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : states.entrySet()) {
                 State st = e.getValue();
+                if (!st.owned) continue; // another rank's shard: it updates the parameter and broadcasts it
                 Slice slice = slices.get(e.getKey());
                 Tensor sliceGrad = slice == null ? null : sliceGrads.get(e.getKey());
                 Tensor g = st.param.grad();
@@ -254,6 +284,7 @@ public final class AdamW {
     public void resetState(String name, Slice slice, boolean counters) {
         State st = states.get(name);
         if (slice != null && st.projection != null) throw new IllegalArgumentException(name + " is trained with GaLore: its state cannot be reset by slices");
+        if (!st.owned) return; // another rank's shard
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             if (slice == null) {
                 st.m.zero_();
@@ -279,6 +310,8 @@ public final class AdamW {
         if (fromRank != toRank) {
             throw new IllegalArgumentException("cannot copy the optimizer state of " + src + " (GaLore rank " + fromRank + ") onto " + dst + " (GaLore rank " + toRank + ")");
         }
+        if (from.owned != to.owned) throw new IllegalStateException("cannot copy the optimizer state of " + src + " onto " + dst + ": they are in different shards");
+        if (!from.owned) return; // another rank's shard
         try (NoGradGuard ng = new NoGradGuard()) {
             to.m.copy_(from.m);
             to.v.copy_(from.v);

@@ -20,6 +20,8 @@ public final class MethodTraining {
     public final Transformer model;
     public final TrainingMethod method;
     public final AdamW optimizer;
+    /** The rank that keeps each parameter's optimizer state when it is sharded (dist.shard_optimizer), else null. */
+    public final java.util.Map<String, Integer> owners;
     private final BlockSurgery surgery;
     private final TrainStep stepper;
     private final FlopsAccountant accountant;
@@ -40,11 +42,14 @@ public final class MethodTraining {
         if (init != null) init.copyInto(model, "--init-from"); // before the method's setup: adapters then start from these weights
         this.method = Methods.build(cfg);
         method.setup(model);
-        this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), model.adapterParameters(), cfg.optim());
+        int world = dist.env().worldSize(), rank = dist.env().rank();
+        this.owners = cfg.dist().shardOptimizer() && world > 1 ? OptimizerShards.assign(model.trainableParameters(), world) : null;
+        this.optimizer = new AdamW(model.trainableParameters(), model.sliceAxes(), model.adapterParameters(),
+                owners == null ? name -> true : name -> owners.get(name) == rank, cfg.optim());
         method.setupOptimizer(optimizer);
         this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd(), adapterRank(model));
         this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),
-                cfg.method().optimizerSlices().equals("masked"), dist);
+                cfg.method().optimizerSlices().equals("masked"), dist, owners);
         this.surgery = new BlockSurgery(model, optimizer);
         this.sequencesPerStep = (long) dist.env().worldSize() * cfg.train().gradAccum() * cfg.train().batchSize();
         this.context = cfg.model().context();

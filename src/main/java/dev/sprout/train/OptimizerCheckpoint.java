@@ -1,5 +1,6 @@
 package dev.sprout.train;
 
+import dev.sprout.dist.Collectives;
 import dev.sprout.optim.AdamW;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -12,6 +13,35 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class OptimizerCheckpoint {
     private OptimizerCheckpoint() {}
+
+    /**
+     * Adds the whole optimizer's state to {@code tensors} when it is sharded ({@code owners} not null): a collective call,
+     * in which each parameter's owner broadcasts its moments, counters and GaLore basis, so that rank 0 writes a checkpoint
+     * that does not depend on the world size. Tensors made here belong to the caller's PointerScope.
+     */
+    public static void addTo(Map<String, Tensor> tensors, AdamW optimizer, Map<String, Integer> owners, Collectives dist) {
+        if (owners == null) {
+            addTo(tensors, optimizer);
+            return;
+        }
+        optimizer.states().forEach((k, st) -> {
+            int owner = owners.get(k);
+            Tensor m = st.owned ? st.m : torch.zeros(st.momentShape()), v = st.owned ? st.v : torch.zeros(st.momentShape());
+            java.util.List<Tensor> floats = new java.util.ArrayList<>(java.util.List.of(m, v));
+            Tensor basis = null;
+            if (st.projection != null) {
+                basis = st.owned ? st.projection.matrix() : torch.zeros(st.basisShape());
+                floats.add(basis);
+            }
+            Tensor steps = torch.tensor(st.steps).to(torch.ScalarType.Double); // counters fit a double exactly; one dtype per collective
+            dist.broadcast(floats, owner);
+            dist.broadcast(steps, owner);
+            tensors.put("adam.m." + k, m);
+            tensors.put("adam.v." + k, v);
+            tensors.put("adam.step." + k, steps.to(torch.ScalarType.Long));
+            if (basis != null) tensors.put("adam.proj." + k, basis);
+        });
+    }
 
     /** Adds the optimizer's state tensors to {@code tensors}, the checkpoint being assembled. */
     public static void addTo(Map<String, Tensor> tensors, AdamW optimizer) {
@@ -31,6 +61,7 @@ public final class OptimizerCheckpoint {
         for (var e : optimizer.states().entrySet()) {
             String name = e.getKey();
             AdamW.State st = e.getValue();
+            if (!st.owned) continue; // another rank's shard: it restores its own from the same file
             if (st.projection != null) {
                 // checked first: a checkpoint of plain AdamW would otherwise fail on the moments' shape, which hides the cause
                 if (!ck.tensors().containsKey("adam.proj." + name)) {

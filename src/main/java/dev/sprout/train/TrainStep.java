@@ -37,6 +37,7 @@ public final class TrainStep {
     private final boolean maskedSlices;
     private final Collectives dist;
     private final int world;
+    private final Map<String, Integer> owners;
 
     /** @param maskedSlices update only the heads' and neurons' slices that ran (else whole tensors, plain AdamW) */
     public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices) {
@@ -45,7 +46,17 @@ public final class TrainStep {
 
     /** The same step as one rank of a data-parallel job ({@code dist}). */
     public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, Collectives dist) {
+        this(model, optimizer, accum, batch, context, clip, maskedSlices, dist, null);
+    }
+
+    /**
+     * @param owners with a sharded optimizer, the rank that updates each parameter (it then broadcasts it to the others);
+     *               null when every rank updates every parameter
+     */
+    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, Collectives dist,
+                     Map<String, Integer> owners) {
         this.maskedSlices = maskedSlices;
+        this.owners = owners;
         this.dist = dist;
         this.world = dist.env().worldSize();
         this.model = model;
@@ -84,10 +95,27 @@ public final class TrainStep {
             if (world > 1) sumOverRanks(sliceGrads.values());
             norm = clipGradients(clip, sliceGrads.values());
             beforeUpdate.run();
-            optimizer.step(lr, maskedSlices ? model.slices(plan) : Map.of(), sliceGrads);
+            Map<String, dev.sprout.tensor.Slice> slices = maskedSlices ? model.slices(plan) : Map.of();
+            optimizer.step(lr, slices, sliceGrads);
+            if (owners != null) shareUpdates(slices);
             optimizer.zeroGrad();
         }
         return new Result(lossSum / accum, norm);
+    }
+
+    /**
+     * With a sharded optimizer each rank updated only the parameters it owns: every parameter this step updated (it has a
+     * gradient, or a slice of it ran) goes from its owner to the other ranks, one bucketed broadcast per owner.
+     */
+    private void shareUpdates(Map<String, dev.sprout.tensor.Slice> slices) {
+        List<List<Tensor>> byOwner = new ArrayList<>();
+        for (int r = 0; r < world; r++) byOwner.add(new ArrayList<>());
+        for (var e : model.trainableParameters().entrySet()) {
+            if (e.getValue().grad().defined() || slices.containsKey(e.getKey())) byOwner.get(owners.get(e.getKey())).add(e.getValue());
+        }
+        try (NoGradGuard ng = new NoGradGuard()) {
+            for (int r = 0; r < world; r++) if (!byOwner.get(r).isEmpty()) dist.broadcast(byOwner.get(r), r);
+        }
     }
 
     /**

@@ -344,7 +344,9 @@ public final class Trainer implements AutoCloseable {
                 windowSteps = 0;
             }
             int every = cfg.checkpoint().every();
-            if (env.isRankZero() && (last || stop || (every > 0 && step % every == 0))) saveCheckpoint();
+            // with a sharded optimizer every rank takes part: the owners send rank 0 their state
+            boolean writes = env.isRankZero() || training.owners != null;
+            if (writes && (last || stop || (every > 0 && step % every == 0))) saveCheckpoint();
         }
         progress.finish();
         Summary s = summary(step >= total);
@@ -376,10 +378,17 @@ public final class Trainer implements AutoCloseable {
         return all[0] / all[1];
     }
 
+    /** Rank 0 writes the checkpoint; with a sharded optimizer every rank calls this, to send rank 0 its share of the state. */
     private void saveCheckpoint() throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        model.parameters().forEach((k, v) -> tensors.put("param." + k, v));
-        OptimizerCheckpoint.addTo(tensors, optimizer);
+        try (PointerScope gathered = new PointerScope()) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            model.parameters().forEach((k, v) -> tensors.put("param." + k, v));
+            OptimizerCheckpoint.addTo(tensors, optimizer, training.owners, dist);
+            if (env.isRankZero()) write(tensors);
+        }
+    }
+
+    private void write(Map<String, Tensor> tensors) throws IOException {
         tensors.put("rng.torch_cpu", torch.getDefaultCPUGenerator().get_state());
         ObjectNode state = MetricsLog.JSON.createObjectNode();
         state.put("format_version", 1).put("step", step).put("tokens", tokens).put("wall_s", wallS)

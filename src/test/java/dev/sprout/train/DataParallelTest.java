@@ -40,9 +40,12 @@ class DataParallelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"baseline", "est", "raptr", "incremental", "stacking", "switchlora", "galore", "relora"})
+    @ValueSource(strings = {"baseline", "est", "raptr", "incremental", "stacking", "switchlora", "galore", "relora",
+            "baseline/shard", "est/shard", "stacking/shard", "switchlora/shard", "galore/shard"})
     @Timeout(240)
-    void twoRanksMatchOneProcessWithTwoMicroBatches(String method, @TempDir Path tmp) throws Exception {
+    void twoRanksMatchOneProcessWithTwoMicroBatches(String variant, @TempDir Path tmp) throws Exception {
+        String method = variant.replace("/shard", "");
+        boolean shard = variant.endsWith("/shard"); // ZeRO stage 1: each rank updates its share, then broadcasts it
         Path data = TestRuns.shakespeareChars(), cfg = TestRuns.tinyConfig(tmp, "gpt2");
         List<String> sets = new ArrayList<>(List.of("train.max_steps=100", "train.eval_every=50", "checkpoint.every=0", "method.name=" + method));
         switch (method) { // each through the events that could set ranks apart: swaps and freezes, growth, a basis refresh, a restart
@@ -56,6 +59,7 @@ class DataParallelTest {
         }
         List<String> one = new ArrayList<>(sets), two = new ArrayList<>(sets);
         one.add("train.grad_accum=2");
+        if (shard) two.add("dist.shard_optimizer=true");
         Path single = tmp.resolve("one"), job = tmp.resolve("two");
         Ranks.Result alone = Ranks.runAlone(Sprout.class.getName(), List.of(train(cfg, data, single, one)), 200);
         assertEquals(0, alone.code(), alone.output());
@@ -72,6 +76,11 @@ class DataParallelTest {
             assertTrue(rel(y.get("grad_norm").asDouble(), x.get("grad_norm").asDouble()) <= 1e-4, method + " grad_norm at step " + (i + 1) + ": " + y.get("grad_norm") + " vs " + x.get("grad_norm"));
             if (x.has("val_loss")) assertTrue(rel(y.get("val_loss").asDouble(), x.get("val_loss").asDouble()) <= 1e-4, "val_loss at step " + (i + 1));
             assertTrue(y.has("comm_ms"), "the job's rows report communication time");
+        }
+        if (shard) {
+            long whole = MetricsLog.JSON.readTree(single.resolve("summary.json").toFile()).get("optimizer_state_bytes").asLong();
+            long rank0 = MetricsLog.JSON.readTree(job.resolve("summary.json").toFile()).get("optimizer_state_bytes").asLong();
+            assertTrue(rank0 < 0.8 * whole, "rank 0 keeps about half the state: " + rank0 + " of " + whole);
         }
     }
 
@@ -132,8 +141,9 @@ class DataParallelTest {
     }
 
     /**
-     * A run started by two ranks resumes in one process when the global batch stays the same (--set train.grad_accum=2),
-     * and goes on as the two-rank run would have; with another global batch it stops with one line saying what to set.
+     * A run started by two ranks (with a sharded optimizer: its checkpoint gathers every rank's share) resumes in one
+     * process when the global batch stays the same (--set train.grad_accum=2), and goes on as the two-rank run would
+     * have; with another global batch it stops with one line saying what to set.
      */
     @org.junit.jupiter.api.Test
     @Timeout(240)
@@ -143,7 +153,7 @@ class DataParallelTest {
         Path whole = tmp.resolve("whole"), moved = tmp.resolve("moved");
         for (Ranks.Result r : Ranks.run(2, Sprout.class.getName(), List.of(train(cfg, data, whole, sets)), Map.of(), 200)) assertEquals(0, r.code(), r.output());
         List<String> first = new ArrayList<>(List.of(train(cfg, data, moved, sets)));
-        first.addAll(List.of("--max-steps", "30"));
+        first.addAll(List.of("--max-steps", "30", "--set", "dist.shard_optimizer=true"));
         for (Ranks.Result r : Ranks.run(2, Sprout.class.getName(), first, Map.of(), 200)) assertEquals(0, r.code(), r.output());
 
         Ranks.Result wrong = Ranks.runAlone(Sprout.class.getName(), List.of("train", "--out", moved.toString(), "--resume"), 100);
