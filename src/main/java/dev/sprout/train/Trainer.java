@@ -295,7 +295,7 @@ public final class Trainer implements AutoCloseable {
         int windowSteps = 0;
         boolean stop = false;
         while (step < end && !stop) {
-            long t0 = System.nanoTime(), comm0 = dist.commNanos();
+            long t0 = System.nanoTime(), comm0 = dist.commNanos(), bytes0 = dist.bytesReduced();
             MethodTraining.Step done = training.step(step, schedule.at(step), sampler);
             SubnetPlan plan = done.plan();
             double lr = done.lr(), loss = done.result().loss(), gradNorm = done.result().gradNorm();
@@ -318,7 +318,7 @@ public final class Trainer implements AutoCloseable {
             ObjectNode row = MetricsLog.JSON.createObjectNode();
             row.put("step", step).put("tokens", (long) tokens).put("flops", flops.total()).put("wall_s", round(wallS))
                     .put("loss", loss).put("lr", lr).put("grad_norm", gradNorm).put("step_ms", round(ms));
-            if (world > 1) row.put("comm_ms", round(commMs));
+            if (world > 1) row.put("comm_ms", round(commMs)).put("comm_bytes", dist.bytesReduced() - bytes0);
             String stage = method.stage(step - 1);
             if (stage != null) row.put("stage", stage);
             if (!plan.isFull()) row.put("active_fraction", stepFlops.total() / fullStepFlops);
