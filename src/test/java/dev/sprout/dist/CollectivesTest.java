@@ -35,6 +35,24 @@ class CollectivesTest {
         assertTrue((System.nanoTime() - start) / 1e9 < 60, "within the timeout, not a hang");
     }
 
+    /** Rank 0 on a port already taken, and a rank whose master never answers: one line each, within the timeout. */
+    @Test
+    @Timeout(120)
+    void aTakenPortOrAnAbsentMasterIsOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Process p = Ranks.start(0, 2, taken.getLocalPort(), CollectivesProbe.class.getName(), List.of("5"), Map.of());
+            Ranks.Result r = Ranks.collect(List.of(p), 60).get(0);
+            assertEquals(2, r.code(), r.output());
+            assertTrue(r.output().contains("error: rank 0 cannot serve the store on 127.0.0.1:" + taken.getLocalPort() + " (is the port in use?)"), r.output());
+        }
+        long start = System.nanoTime();
+        Process alone = Ranks.start(1, 2, Ranks.freePort(), CollectivesProbe.class.getName(), List.of("5"), Map.of());
+        Ranks.Result r = Ranks.collect(List.of(alone), 60).get(0);
+        assertEquals(2, r.code(), r.output());
+        assertTrue(r.output().contains("error: rank 1 cannot reach rank 0's store at 127.0.0.1:"), r.output());
+        assertTrue((System.nanoTime() - start) / 1e9 < 40, "gave up after about the 5 s timeout");
+    }
+
     @Test
     void theEnvironmentNamesWhatIsMissing() {
         assertEquals(DistEnv.SINGLE, DistEnv.from(Map.of()));
