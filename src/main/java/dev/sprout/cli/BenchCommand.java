@@ -70,7 +70,8 @@ final class BenchCommand implements Callable<Integer> {
             Transformer model = new Transformer(cfg.model(), Backend.device(cfg.device()), cfg.seed());
             AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), cfg.optim());
             int b = cfg.train().batchSize(), t = cfg.model().context(), accum = cfg.train().gradAccum();
-            TrainStep stepper = new TrainStep(model, opt, accum, b, t, cfg.optim().gradClip(), cfg.method().optimizerSlices().equals("masked"));
+            TrainStep stepper = new TrainStep(model, opt, accum, b, t, cfg.optim().gradClip(), cfg.method().optimizerSlices().equals("masked"),
+                    cfg.train().precision());
             BatchSampler sampler = new BatchSampler(ds, b, t, cfg.seed());
             SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
             double lr = cfg.optim().lr() * 0.1;
@@ -104,6 +105,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             double median = median(ms);
+            dev.sprout.train.PeakFlops.Peak peak = dev.sprout.train.PeakFlops.of(cfg, model.device());
             double flops = acc.train(full, (long) accum * b, t).total();
             double gflops = flops / (median / 1e3) / 1e9;
             ObjectNode out = new ObjectMapper().createObjectNode();
@@ -112,7 +114,8 @@ final class BenchCommand implements Callable<Integer> {
                     .put("tokens_per_step", (long) accum * b * t)
                     .put("median_step_ms", round(median)).put("min_step_ms", round(Arrays.stream(ms).min().orElse(0)))
                     .put("tokens_per_s", round(accum * b * t / (median / 1e3))).put("gflops_per_s", round(gflops))
-                    .put("mfu", Math.round(gflops / cfg.flops().peakGflops() * 1e4) / 1e4).put("peak_gflops", cfg.flops().peakGflops());
+                    .put("mfu", Math.round(gflops / peak.gflops() * 1e4) / 1e4).put("peak_gflops", round(peak.gflops())).put("peak_source", peak.source())
+                    .put("precision", cfg.train().precision());
             if (sub != null || other != null) { // the second, interleaved step against the dense one
                 double flopsFraction = subFlops / steps / flops, timeFraction = median(subMs) / median;
                 if (sub != null) out.put("subnet", subnet).put("subnet_median_step_ms", round(median(subMs)));

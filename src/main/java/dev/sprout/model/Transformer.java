@@ -1,5 +1,6 @@
 package dev.sprout.model;
 
+import dev.sprout.tensor.Autocast;
 import dev.sprout.tensor.Tensors;
 import dev.sprout.config.ModelConfig;
 import static dev.sprout.tensor.Tensors.s;
@@ -437,9 +438,23 @@ public final class Transformer {
             k = torch.index_select(k, 1, mi);
             v = torch.index_select(v, 1, mi);
         }
-        Tensor y = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
+        Tensor y = causalAttention(q, k, v);
         y = y.transpose(1, 2).reshape(b, t, (long) hq * d); // [B,T,hq*D]
         return outProj(y, p + "o", qRows, lp.attnSumScale(), lp.branchScale(), leaves, fz);
+    }
+
+    /**
+     * Causal scaled-dot-product attention. Under bf16 autocast on the CPU it runs in fp32: libtorch's CPU attention kernels
+     * took 20x as long in bf16 as in fp32 here (docs/BENCHMARKS.md), while the projections around it gain 3x from bf16.
+     */
+    private Tensor causalAttention(Tensor q, Tensor k, Tensor v) {
+        if (device.is_cpu() && Autocast.enabled(device)) {
+            try (Autocast off = Autocast.suspended(device)) {
+                return torch.scaled_dot_product_attention(q.to(torch.ScalarType.Float), k.to(torch.ScalarType.Float), v.to(torch.ScalarType.Float),
+                        new TensorOptional(), 0.0, true, new DoubleOptional(), false);
+            }
+        }
+        return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
     }
 
     private Tensor mlp(Tensor h, String p, LayerPlan lp, boolean fz, SliceLeaves leaves) {

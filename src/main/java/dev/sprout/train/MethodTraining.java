@@ -49,7 +49,7 @@ public final class MethodTraining {
         method.setupOptimizer(optimizer);
         this.accountant = new FlopsAccountant(cfg.model(), cfg.flops().bwdOverFwd(), adapterRank(model));
         this.stepper = new TrainStep(model, optimizer, cfg.train().gradAccum(), cfg.train().batchSize(), cfg.model().context(), cfg.optim().gradClip(),
-                cfg.method().optimizerSlices().equals("masked"), dist, owners);
+                cfg.method().optimizerSlices().equals("masked"), cfg.train().precision(), dist, owners);
         this.surgery = new BlockSurgery(model, optimizer);
         this.sequencesPerStep = (long) dist.env().worldSize() * cfg.train().gradAccum() * cfg.train().batchSize();
         this.context = cfg.model().context();

@@ -2,6 +2,7 @@ package dev.sprout.train;
 
 import dev.sprout.data.BatchSampler;
 import dev.sprout.dist.Collectives;
+import dev.sprout.tensor.Autocast;
 import dev.sprout.model.SliceLeaves;
 import dev.sprout.tensor.Tensors;
 import dev.sprout.model.Transformer;
@@ -38,23 +39,28 @@ public final class TrainStep {
     private final Collectives dist;
     private final int world;
     private final Map<String, Integer> owners;
+    private final String precision;
 
     /** @param maskedSlices update only the heads' and neurons' slices that ran (else whole tensors, plain AdamW) */
     public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices) {
-        this(model, optimizer, accum, batch, context, clip, maskedSlices, Collectives.single());
+        this(model, optimizer, accum, batch, context, clip, maskedSlices, "fp32");
     }
 
-    /** The same step as one rank of a data-parallel job ({@code dist}). */
-    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, Collectives dist) {
-        this(model, optimizer, accum, batch, context, clip, maskedSlices, dist, null);
+    /** @param precision fp32, or bf16: each micro-batch's forward and backward under bfloat16 autocast ({@link Autocast}) */
+    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, String precision) {
+        this(model, optimizer, accum, batch, context, clip, maskedSlices, precision, Collectives.single(), null);
     }
 
     /**
+     * The same step as one rank of a data-parallel job ({@code dist}).
+     *
      * @param owners with a sharded optimizer, the rank that updates each parameter (it then broadcasts it to the others);
      *               null when every rank updates every parameter
      */
-    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, Collectives dist,
-                     Map<String, Integer> owners) {
+    public TrainStep(Transformer model, AdamW optimizer, int accum, int batch, int context, double clip, boolean maskedSlices, String precision,
+                     Collectives dist, Map<String, Integer> owners) {
+        Autocast.of(precision, model.device()).close(); // an unknown precision fails here, not mid-run
+        this.precision = precision;
         this.maskedSlices = maskedSlices;
         this.owners = owners;
         this.dist = dist;
@@ -82,7 +88,7 @@ public final class TrainStep {
             for (int micro = 0; micro < accum; micro++) {
                 // a micro-batch's activations die with it: with the step's scope alone, every forward's tensors would live to
                 // the step's end, and memory would grow with grad_accum
-                try (PointerScope microScope = new PointerScope()) {
+                try (PointerScope microScope = new PointerScope(); Autocast ac = Autocast.of(precision, model.device())) {
                     sampler.next(x, y);
                     Tensor xi = Tensors.longTensor(x, model.device(), batch, context);
                     Tensor yi = Tensors.longTensor(y, model.device(), batch, context);

@@ -9,6 +9,7 @@ import dev.sprout.data.BatchSampler;
 import dev.sprout.data.EvalWindows;
 import dev.sprout.data.TokenDataset;
 import dev.sprout.dist.Collectives;
+import dev.sprout.tensor.Autocast;
 import dev.sprout.dist.DistEnv;
 import dev.sprout.dist.DistException;
 import dev.sprout.method.Methods;
@@ -284,12 +285,15 @@ public final class Trainer implements AutoCloseable {
         long end = stopAt == null ? total : Math.min(total, stopAt);
         int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context(), world = env.worldSize();
         long tokensPerStep = (long) world * accum * b * t;
-        double peak = cfg.flops().peakGflops() * 1e9 * world;
+        PeakFlops.Peak peakPerRank = PeakFlops.of(cfg, device);
+        double peak = peakPerRank.gflops() * 1e9 * world;
         long startStep = step;
         double fullStepFlops = training.flops(SubnetPlan.full(cfg.model().nLayer())).total();
         if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens%s",
                 cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, tokensPerStep,
                 world > 1 ? String.format(" (%d ranks x %d sequences x %d micro-batches)", world, b, accum) : ""));
+        if (step == 0) progress.message(String.format(java.util.Locale.ROOT, "sprout: %s precision; MFU against %.1f GFLOP/s%s (%s)", cfg.train().precision(),
+                peakPerRank.gflops(), world > 1 ? " per rank" : "", peakPerRank.source()));
         else progress.message("sprout: resumed at step " + step + " of " + total);
         double windowMs = 0;
         int windowSteps = 0;
@@ -363,7 +367,7 @@ public final class Trainer implements AutoCloseable {
         SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
         double sum = 0;
         long count = 0;
-        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard(); Autocast ac = Autocast.of(cfg.train().precision(), device)) {
             long[] x = new long[b * t], y = new long[b * t];
             for (int k = env.rank(); k < evalWindows.batches(b); k += env.worldSize()) {
                 try (PointerScope batchScope = new PointerScope()) { // one batch's activations at a time, not the whole eval set's
