@@ -24,10 +24,14 @@ public final class Tensors {
         return new TensorOptions().dtype(new ScalarTypeOptional(torch.ScalarType.Long)).device(new DeviceOptional(device));
     }
 
-    /** A long tensor of the given shape filled from a Java array (copied), on the device. */
+    /**
+     * A long tensor of the given shape filled from a Java array (copied), on the device. For a GPU the host copy is pinned
+     * and the transfer asynchronous, so building the next batch does not wait for the device.
+     */
     public static Tensor longTensor(long[] data, Device device, long... shape) {
         Tensor t = torch.tensor(data).view(shape);
-        return device.is_cpu() ? t : t.to(device, torch.ScalarType.Long);
+        if (device.is_cpu()) return t;
+        return t.pin_memory().to(device, torch.ScalarType.Long, true, false, new org.bytedeco.pytorch.MemoryFormatOptional());
     }
 
     public static Tensor intIndex(int[] idx, Device device) {
