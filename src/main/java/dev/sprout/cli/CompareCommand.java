@@ -62,6 +62,10 @@ final class CompareCommand implements Callable<Integer> {
             + "e.g. 0.2 for a shorter run on a slower corpus; step fractions in the configs keep their meaning.")
     Double scaleSteps;
 
+    @Option(names = "--eval-data", paramLabel = "DIR", description = "Also evaluate every finished run on this prepared data (same tokenizer), "
+            + "text none of them trained on: a held-out section in report.md (each run's result is kept in its folder as heldout.json).")
+    Path evalData;
+
     @Option(names = "--report-only", description = "Train nothing; rebuild the report and plots from the run folders in --out.")
     boolean reportOnly;
 
@@ -124,6 +128,11 @@ final class CompareCommand implements Callable<Integer> {
             for (Planned p : plan) ConfigLoader.load(p.configFile(), p.overrides()); // every config's keys are checked before anything trains
             warnIfStepsOverrideEqualizesBudgets();
             for (Planned p : plan) checkExisting(p);
+            if (evalData != null && data != null) { // before anything trains: a held-out folder the runs cannot read fails now
+                String diff = dev.sprout.data.TokenizerMatch.difference(dev.sprout.data.TokenDataset.open(data).tokenizer(),
+                        dev.sprout.data.TokenDataset.open(evalData).tokenizer());
+                if (diff != null) throw new Sprout.UserException("--eval-data: " + evalData + " was prepared with another tokenizer than --data (" + diff + ")");
+            }
             String dataFingerprint = data == null ? null : DataFingerprint.of(data);
             if (dataFingerprint != null && !dataFingerprint.equals("unreadable")) checkData(plan, dataFingerprint); // else the trainer names the problem
             boolean tty = System.console() != null;
@@ -158,6 +167,7 @@ final class CompareCommand implements Callable<Integer> {
         if (found == 0) throw new Sprout.UserException((reportOnly ? "--report-only: " : "") + "no runs in " + out + " yet (expected "
                 + plan.get(0).dir() + ")" + (reportOnly ? "; run without --report-only first" : ""));
         CompareReport report = new CompareReport(names, seedList, runs);
+        if (evalData != null) report.withHeldOut(heldOut(plan, names.size()));
         Files.createDirectories(out);
         boolean plots = true;
         try {
@@ -172,6 +182,44 @@ final class CompareCommand implements Callable<Integer> {
         System.out.println("compare: report -> " + out.resolve("report.md")
                 + (plots ? ", plots -> " + out.resolve(CompareReport.FLOPS_PLOT) + ", " + out.resolve(CompareReport.WALL_PLOT) : ""));
         return 0;
+    }
+
+    /**
+     * Every finished run evaluated on --eval-data; a run's result is kept in its folder (heldout.json, with the data's
+     * fingerprint and the step) and reused while both still hold.
+     */
+    private CompareReport.HeldOut heldOut(List<Planned> plan, int configCount) throws java.io.IOException {
+        String fingerprint = DataFingerprint.of(evalData);
+        List<List<Double>> loss = new ArrayList<>(), bpb = new ArrayList<>();
+        for (int c = 0; c < configCount; c++) {
+            loss.add(new ArrayList<>());
+            bpb.add(new ArrayList<>());
+        }
+        dev.sprout.train.Backend.init(0);
+        for (Planned p : plan) {
+            if (!RunResult.exists(p.dir())) continue;
+            Path cache = p.dir().resolve("heldout.json");
+            com.fasterxml.jackson.databind.JsonNode saved = Files.isRegularFile(cache) ? ConfigLoader.YAML.readTree(cache.toFile()) : null;
+            List<Path> ckpts = new dev.sprout.train.Checkpoints(p.dir().resolve("checkpoints"), Integer.MAX_VALUE).list();
+            long step = ckpts.isEmpty() ? -1 : dev.sprout.train.Checkpoints.stepOf(ckpts.get(0));
+            double l, b;
+            if (saved != null && saved.path("data_fingerprint").asText().equals(fingerprint) && saved.path("step").asLong() == step) {
+                l = saved.get("loss").asDouble();
+                b = saved.get("bits_per_byte").asDouble();
+            } else {
+                System.out.println("compare: evaluating " + p.dir() + " on " + evalData);
+                dev.sprout.train.RunEvaluation e = dev.sprout.train.RunEvaluation.of(p.dir(), evalData, dev.sprout.data.Split.VAL, null);
+                l = e.loss();
+                b = e.bitsPerByte();
+                var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+                n.put("data", evalData.toString()).put("data_fingerprint", fingerprint).put("step", e.step()).put("tokens", e.tokens())
+                        .put("loss", l).put("bits_per_byte", b);
+                AtomicFiles.write(cache, n.toPrettyString() + "\n");
+            }
+            loss.get(p.config()).add(l);
+            bpb.get(p.config()).add(b);
+        }
+        return new CompareReport.HeldOut(evalData.toString(), loss, bpb);
     }
 
     /** Seed rounds outside, configs inside, so every config of a round has trained before the next seed starts. */

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The `sprout` command line. User errors print one line and exit 2; bugs print a stack trace and exit 1. */
 @Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
         description = "Pretrain GPT-2 and Llama models on libtorch; train growing subnetworks to save compute.",
-        subcommands = {PrepareCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, CompareCommand.class, ExportCommand.class,
+        subcommands = {PrepareCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class, CompareCommand.class, ExportCommand.class,
                 LaunchCommand.class})
 public final class Sprout implements Runnable {
     public static final int USER_ERROR = 2;

@@ -10,19 +10,26 @@ public final class EvalWindows {
     private final long requestedTokens;
     private final long[] starts;
     private final boolean shortOfRequest;
+    private final Split split;
 
     /**
      * @param evalTokens input tokens to cover (rounded down to whole windows, at least one); when the VAL split
      *                   holds fewer, every window it has is used and {@link #shortOfRequest()} returns true
      */
     public EvalWindows(TokenDataset ds, int context, long evalTokens) {
+        this(ds, context, evalTokens, Split.VAL);
+    }
+
+    /** The same windows over {@code split} (`sprout eval --split train`). */
+    public EvalWindows(TokenDataset ds, int context, long evalTokens, Split split) {
         if (context <= 0) throw new IllegalArgumentException("context must be > 0, got " + context);
         if (evalTokens <= 0) throw new IllegalArgumentException("evalTokens must be > 0, got " + evalTokens);
-        long val = ds.tokens(Split.VAL);
+        this.split = split;
+        long val = ds.tokens(split);
         // Each window reads context + 1 tokens, but neighbours may share the boundary token: x ranges are disjoint.
         long fit = val <= 0 ? 0 : (val - 1) / context;
         if (fit == 0) {
-            throw new DataException(ds.dir() + ": val split has " + val + " tokens, fewer than context + 1 = "
+            throw new DataException(ds.dir() + ": " + split.name().toLowerCase(java.util.Locale.ROOT) + " split has " + val + " tokens, fewer than context + 1 = "
                     + ((long) context + 1) + "; prepare with a larger val_fraction or use a shorter context");
         }
         long wanted = Math.max(1, evalTokens / context);
@@ -84,7 +91,7 @@ public final class EvalWindows {
         }
         long[] window = new long[context + 1];
         for (int row = 0; row < rows; row++) {
-            ds.read(Split.VAL, starts[first + row], context + 1, window, 0);
+            ds.read(split, starts[first + row], context + 1, window, 0);
             System.arraycopy(window, 0, x, row * context, context);
             System.arraycopy(window, 1, y, row * context, context);
         }

@@ -315,6 +315,7 @@ public final class CompareReport {
                 + "matrices, so runs with low-rank adapters read 1.000 there whatever their adapters cost; n/a for runs that predate it. "
                 + "Over several seeds, \"in k/n seeds\" says how many seeds a value covers.\n\n");
 
+        appendHeldOut(md);
         appendMemory(md);
 
         md.append("## Runs\n\n");
@@ -383,6 +384,38 @@ public final class CompareReport {
      * The training state's memory per config, from summary.json (the first seed round's run that has it): what low-rank
      * methods save. Left out when no run has the keys (runs older than them).
      */
+    /**
+     * Each config's final weights evaluated on data none of them trained on (compare --eval-data): per config, one value
+     * per run (seed) that exists, in seed order.
+     *
+     * @param data the held-out data folder
+     */
+    public record HeldOut(String data, List<List<Double>> loss, List<List<Double>> bitsPerByte) {}
+
+    private HeldOut heldOut;
+
+    /** Adds the held-out section to the report. */
+    public CompareReport withHeldOut(HeldOut h) {
+        this.heldOut = h;
+        return this;
+    }
+
+    private void appendHeldOut(StringBuilder md) {
+        if (heldOut == null) return;
+        md.append("## Held-out data\n\n");
+        md.append("Each run's newest weights (adapters merged) on the validation windows of `").append(heldOut.data())
+                .append("`, text none of the runs trained on (`sprout eval`).\n\n");
+        md.append("| config | runs | loss | bits per byte | loss vs baseline |\n|---|---:|---:|---:|---:|\n");
+        Stat base = Stat.of(heldOut.loss().get(0));
+        for (int c = 0; c < configs.size(); c++) {
+            Stat loss = Stat.of(heldOut.loss().get(c)), bpb = Stat.of(heldOut.bitsPerByte().get(c));
+            md.append("| ").append(cell(configs.get(c))).append(" | ").append(loss.n()).append(" | ").append(loss.format(4)).append(" | ")
+                    .append(bpb.format(4)).append(" | ").append(c == 0 || loss.n() == 0 || base.n() == 0 ? "-" : String.format(Locale.ROOT, "%+.4f", loss.mean() - base.mean()))
+                    .append(" |\n");
+        }
+        md.append("\n");
+    }
+
     private void appendMemory(StringBuilder md) {
         List<RunResult> withMemory = new ArrayList<>();
         for (List<RunResult> rs : runs) withMemory.add(rs.stream().filter(r -> r != null && r.memory() != null).findFirst().orElse(null));

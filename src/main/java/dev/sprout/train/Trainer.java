@@ -358,28 +358,9 @@ public final class Trainer implements AutoCloseable {
         return s;
     }
 
-    /**
-     * Mean loss of the full model on the fixed validation windows, without scaling or gradients. In a job each rank
-     * evaluates every world-th batch and the sums are added up, so every rank gets the same mean of all windows.
-     */
+    /** Mean loss of the full model on the fixed validation windows (every rank gets the job's mean: {@link Evaluation}). */
     public double evaluate() {
-        int b = cfg.train().batchSize(), t = cfg.model().context();
-        SubnetPlan full = SubnetPlan.full(cfg.model().nLayer());
-        double sum = 0;
-        long count = 0;
-        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard(); Autocast ac = Autocast.of(cfg.train().precision(), device)) {
-            long[] x = new long[b * t], y = new long[b * t];
-            for (int k = env.rank(); k < evalWindows.batches(b); k += env.worldSize()) {
-                try (PointerScope batchScope = new PointerScope()) { // one batch's activations at a time, not the whole eval set's
-                    int rows = evalWindows.batch(k, b, x, y);
-                    long[] xs = rows == b ? x : java.util.Arrays.copyOf(x, rows * t), ys = rows == b ? y : java.util.Arrays.copyOf(y, rows * t);
-                    sum += model.meanLoss(Tensors.longTensor(xs, device, rows, t), Tensors.longTensor(ys, device, rows, t), full) * rows;
-                    count += rows;
-                }
-            }
-        }
-        double[] all = dist.sum(sum, count);
-        return all[0] / all[1];
+        return Evaluation.meanLoss(model, evalWindows, cfg.train().batchSize(), cfg.train().precision(), dist);
     }
 
     /** Rank 0 writes the checkpoint; with a sharded optimizer every rank calls this, to send rank 0 its share of the state. */

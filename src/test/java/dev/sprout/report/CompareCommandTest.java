@@ -170,6 +170,21 @@ class CompareCommandTest {
         assertTrue(longer.out().contains("compare: run 2/2 est -> " + out.resolve("est") + " (resuming)"), longer.out());
         assertEquals(25, dev.sprout.train.MetricsLog.read(out.resolve("est").resolve("metrics.jsonl")).size());
 
+        // held-out evaluation: with the training data itself, each run's held-out loss is its final val loss
+        List<String> heldOut = new ArrayList<>(args);
+        heldOut.addAll(List.of("--report-only", "--eval-data", data.toString()));
+        CliRun.Outcome withEval = run(heldOut.toArray(String[]::new));
+        assertEquals(0, withEval.code(), withEval.err());
+        String report = Files.readString(out.resolve("report.md"));
+        double baselineVal = RunResult.read("baseline", null, out.resolve("baseline")).finalValLoss();
+        assertTrue(report.contains("## Held-out data") && report.contains(String.format(java.util.Locale.ROOT, "| baseline | 1 | %.4f |", baselineVal)), report);
+        assertTrue(Files.isRegularFile(out.resolve("est").resolve("heldout.json")), "kept beside the run");
+        Path bytes = tmp.resolve("bytes");
+        dev.sprout.data.Prepare.run(dev.sprout.data.PrepareOptions.of(List.of(TestRuns.SHAKESPEARE), "byte", bytes).withMaxChars(100_000));
+        List<String> wrong = new ArrayList<>(args);
+        wrong.addAll(List.of("--eval-data", bytes.toString()));
+        assertUserError(run(wrong.toArray(String[]::new)), "--eval-data: " + bytes + " was prepared with another tokenizer than --data (tokenizer char against byte)");
+
         // a changed config is refused rather than silently mixed into the comparison
         Files.writeString(est, estConfig(tiny).replace("lr: 3.0e-3", "lr: 1.0e-3"));
         assertUserError(run(args.toArray(String[]::new)), "optim.lr");
