@@ -44,8 +44,10 @@ final class RunLock implements AutoCloseable {
         return new RunLock(ch, l);
     }
 
+    /** Releases the lock; closing twice is harmless. */
     @Override
     public void close() throws IOException {
+        if (!channel.isOpen()) return;
         try {
             lock.release();
         } finally {

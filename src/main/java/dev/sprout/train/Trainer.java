@@ -82,6 +82,8 @@ public final class Trainer implements AutoCloseable {
     private double wallS;
     private Double lastVal;
     private volatile boolean stopRequested;
+    /** A new run's undo until its first checkpoint: a run that fails before one leaves its folder as it was. */
+    private RunFolderRollback rollback;
 
     private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty, RunLock lock,
                     Collectives dist) throws IOException {
@@ -153,9 +155,10 @@ public final class Trainer implements AutoCloseable {
             boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
             RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
             SproutConfig now = cfg;
+            preflight(cfg, ds);
             // the run's config.yaml is its latest session's: rewritten when this session splits the global batch otherwise
             RunFiles split = o.overrides().isEmpty() ? null : () -> AtomicFiles.write(savedConfig, ConfigLoader.toYaml(now));
-            return started(cfg, run, dataDir, ds, init, console, tty, env, split);
+            return started(cfg, run, dataDir, ds, init, console, tty, env, null, split);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -172,15 +175,27 @@ public final class Trainer implements AutoCloseable {
             init = RunWeights.read(o.initFrom());
             init.checkModel(cfg.model(), "--init-from"); // a different model fails here, before the run folder exists
         }
+        preflight(cfg, ds);
         Path from = o.initFrom();
         SproutConfig resolved = cfg;
         Path data = dataDir;
-        return started(cfg, run, dataDir, ds, init, console, tty, env, () -> {
+        RunFolderRollback rollback = env.isRankZero() ? new RunFolderRollback(run) : null;
+        return started(cfg, run, dataDir, ds, init, console, tty, env, rollback, () -> {
             Files.createDirectories(run);
             // run.json first: a folder with config.yaml is a run, and a run must know its data
             new RunInfo(data.toAbsolutePath(), DataFingerprint.of(data), ds.tokenizer().name(), from == null ? null : from.toAbsolutePath()).write(run);
             AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(resolved));
         });
+    }
+
+    /**
+     * Everything about a run that can fail before its first step, checked before anything is written: the device, and
+     * whether the splits hold a training window and the evaluation windows for this context.
+     */
+    private static void preflight(SproutConfig cfg, TokenDataset ds) {
+        Backend.device(cfg.device());
+        new BatchSampler(ds, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
+        new EvalWindows(ds, cfg.model().context(), cfg.train().evalTokens());
     }
 
     /** What --set may change on --resume: how the global batch is split over ranks and micro-batches. */
@@ -197,7 +212,7 @@ public final class Trainer implements AutoCloseable {
      * anything reads checkpoints or truncates metrics.jsonl.
      */
     private static Trainer started(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, PrintStream console, boolean tty,
-                                   DistEnv env, RunFiles files) throws IOException {
+                                   DistEnv env, RunFolderRollback rollback, RunFiles files) throws IOException {
         Collectives dist = Collectives.open(env, java.time.Duration.ofSeconds(cfg.dist().timeoutS()), cfg.dist().bucketBytes());
         RunLock lock = null;
         try {
@@ -206,10 +221,13 @@ public final class Trainer implements AutoCloseable {
                 if (files != null) files.write();
                 lock = RunLock.acquire(run);
             }
-            return new Trainer(cfg, run, dataDir, ds, init, console, tty, lock, dist);
+            Trainer t = new Trainer(cfg, run, dataDir, ds, init, console, tty, lock, dist);
+            t.rollback = rollback;
+            return t;
         } catch (Throwable t) {
             if (lock != null) lock.close();
             dist.close();
+            if (rollback != null) rollback.undo(console);
             throw t;
         }
     }
@@ -281,6 +299,20 @@ public final class Trainer implements AutoCloseable {
 
     /** Trains until step {@code stopAt} (at most train.max_steps), evaluating and checkpointing on the way. */
     public Summary train(Integer stopAt) throws IOException {
+        try {
+            return trainSteps(stopAt);
+        } catch (Throwable t) {
+            if (rollback != null) { // failed before its first checkpoint: leave the folder as it was before the command
+                if (metrics != null) metrics.close();
+                if (lock != null) lock.close();
+                rollback.undo(System.err);
+                rollback = null;
+            }
+            throw t;
+        }
+    }
+
+    private Summary trainSteps(Integer stopAt) throws IOException {
         int total = cfg.train().maxSteps();
         long end = stopAt == null ? total : Math.min(total, stopAt);
         int accum = cfg.train().gradAccum(), b = cfg.train().batchSize(), t = cfg.model().context(), world = env.worldSize();
@@ -370,6 +402,7 @@ public final class Trainer implements AutoCloseable {
             model.parameters().forEach((k, v) -> tensors.put("param." + k, v));
             OptimizerCheckpoint.addTo(tensors, optimizer, training.owners, dist);
             if (env.isRankZero()) write(tensors);
+            rollback = null; // a checkpoint exists: from now on the run is worth keeping
         }
     }
 
