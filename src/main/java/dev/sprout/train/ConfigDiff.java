@@ -20,19 +20,25 @@ public final class ConfigDiff {
      */
     static final java.util.Set<String> BATCH_SPLIT = java.util.Set.of("batch_size", "grad_accum");
 
+    /** What a resumed run may change beyond its batch split: its length (extending a finished run). */
+    static final java.util.Set<String> RESUMABLE_TRAIN = java.util.Set.of("batch_size", "grad_accum", "max_steps");
+
     /** "key: a vs b" for the first difference in what the runs compute, or null when they are equal. */
     public static String first(String yamlA, String yamlB) {
         return first(yamlA, yamlB, false);
     }
 
-    /** The same, leaving out the batch split (train.batch_size and train.grad_accum) when {@code ignoreBatchSplit}. */
-    public static String first(String yamlA, String yamlB, boolean ignoreBatchSplit) {
+    /**
+     * The same, leaving out what a resumed run may change when {@code ignoreResumable}: the batch split
+     * (train.batch_size, train.grad_accum) and the length (train.max_steps).
+     */
+    public static String first(String yamlA, String yamlB, boolean ignoreResumable) {
         try {
             JsonNode a = ConfigLoader.YAML.readTree(yamlA), b = ConfigLoader.YAML.readTree(yamlB);
             for (JsonNode n : new JsonNode[]{a, b}) {
                 if (!(n instanceof com.fasterxml.jackson.databind.node.ObjectNode o)) continue;
                 o.remove(JOB_SECTIONS);
-                if (ignoreBatchSplit && o.get("train") instanceof com.fasterxml.jackson.databind.node.ObjectNode t) t.remove(BATCH_SPLIT);
+                if (ignoreResumable && o.get("train") instanceof com.fasterxml.jackson.databind.node.ObjectNode t) t.remove(RESUMABLE_TRAIN);
             }
             return first(a, b, "");
         } catch (IOException e) {

@@ -141,8 +141,8 @@ public final class Trainer implements AutoCloseable {
                 for (String set : o.overrides()) {
                     String key = set.contains("=") ? set.substring(0, set.indexOf('=')).trim() : set;
                     if (!RESUMABLE_KEYS.contains(key) && !key.startsWith("dist.")) {
-                        throw new ConfigException("--resume: --set cannot change a run in progress (only how its global batch is split, "
-                                + "train.batch_size and train.grad_accum, and dist.*); start a new run to change " + key);
+                        throw new ConfigException("--resume: --set cannot change a run in progress (only its length, train.max_steps, how its "
+                                + "global batch is split, train.batch_size and train.grad_accum, and dist.*); start a new run to change " + key);
                     }
                 }
                 cfg = ConfigLoader.withOverrides(cfg, o.overrides());
@@ -198,8 +198,12 @@ public final class Trainer implements AutoCloseable {
         new EvalWindows(ds, cfg.model().context(), cfg.train().evalTokens());
     }
 
-    /** What --set may change on --resume: how the global batch is split over ranks and micro-batches. */
-    private static final java.util.Set<String> RESUMABLE_KEYS = java.util.Set.of("train.batch_size", "train.grad_accum");
+    /**
+     * What --set may change on --resume: how the global batch is split over ranks and micro-batches, and the run's length
+     * (a finished run extended: the learning-rate schedule, and the method's schedule where it is a share of the run, are
+     * then those of the new length from the resumed step on).
+     */
+    private static final java.util.Set<String> RESUMABLE_KEYS = java.util.Set.of("train.batch_size", "train.grad_accum", "train.max_steps");
 
     /** Writes a new run's first files, or a resumed run's new config.yaml (rank 0 only, after the ranks agreed). */
     private interface RunFiles {
@@ -327,6 +331,10 @@ public final class Trainer implements AutoCloseable {
         if (step == 0) progress.message(String.format(java.util.Locale.ROOT, "sprout: %s precision; MFU against %.1f GFLOP/s%s (%s)", cfg.train().precision(),
                 peakPerRank.gflops(), world > 1 ? " per rank" : "", peakPerRank.source()));
         else progress.message("sprout: resumed at step " + step + " of " + total);
+        if (stopAt != null && stopAt > total) {
+            progress.message("note: --max-steps " + stopAt + " is beyond train.max_steps " + total + ": the run ends at " + total
+                    + " (to go on, resume with --set train.max_steps=" + stopAt + ")");
+        }
         double windowMs = 0;
         int windowSteps = 0;
         boolean stop = false;
@@ -438,6 +446,11 @@ public final class Trainer implements AutoCloseable {
         String diff = ConfigDiff.first(saved, ConfigLoader.toYaml(cfg), true);
         if (diff != null) throw new CheckpointException("checkpoint " + ck.file() + " belongs to a different configuration (" + diff + ")");
         checkGlobalBatch(ck, st, saved);
+        int savedSteps = ConfigLoader.bind(readYaml(saved)).train().maxSteps();
+        if (savedSteps != cfg.train().maxSteps()) {
+            progress.message("sprout: train.max_steps " + savedSteps + " -> " + cfg.train().maxSteps() + ": from step " + st.path("step").asLong()
+                    + " on, the learning-rate schedule (and a method's schedule given in shares of the run) are those of " + cfg.train().maxSteps() + " steps");
+        }
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : model.parameters().entrySet()) Checkpoints.copyInto(ck, "param." + e.getKey(), e.getValue());
             OptimizerCheckpoint.restore(ck, optimizer);
