@@ -49,9 +49,14 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class Trainer implements AutoCloseable {
     /** What `sprout train` was asked to do. data may be null on resume (the run remembers its data). */
-    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom) {
+    /** @param force start even when the run's memory estimate exceeds what the machine has free */
+    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom, boolean force) {
+        public Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom) {
+            this(config, data, out, overrides, maxSteps, resume, initFrom, false);
+        }
+
         public Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume) {
-            this(config, data, out, overrides, maxSteps, resume, null);
+            this(config, data, out, overrides, maxSteps, resume, null, false);
         }
     }
 
@@ -84,6 +89,7 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean stopRequested;
     /** A new run's undo until its first checkpoint: a run that fails before one leaves its folder as it was. */
     private RunFolderRollback rollback;
+    private RunEstimate estimate;
 
     private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty, RunLock lock,
                     Collectives dist) throws IOException {
@@ -156,9 +162,10 @@ public final class Trainer implements AutoCloseable {
             RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
             SproutConfig now = cfg;
             preflight(cfg, ds);
+            RunEstimate estimate = estimate(cfg, env, o.force());
             // the run's config.yaml is its latest session's: rewritten when this session splits the global batch otherwise
             RunFiles split = o.overrides().isEmpty() ? null : () -> AtomicFiles.write(savedConfig, ConfigLoader.toYaml(now));
-            return started(cfg, run, dataDir, ds, init, console, tty, env, null, split);
+            return started(cfg, run, dataDir, ds, init, console, tty, env, null, split).withEstimate(estimate);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -176,6 +183,7 @@ public final class Trainer implements AutoCloseable {
             init.checkModel(cfg.model(), "--init-from"); // a different model fails here, before the run folder exists
         }
         preflight(cfg, ds);
+        RunEstimate estimate = estimate(cfg, env, o.force());
         Path from = o.initFrom();
         SproutConfig resolved = cfg;
         Path data = dataDir;
@@ -185,7 +193,20 @@ public final class Trainer implements AutoCloseable {
             // run.json first: a folder with config.yaml is a run, and a run must know its data
             new RunInfo(data.toAbsolutePath(), DataFingerprint.of(data), ds.tokenizer().name(), from == null ? null : from.toAbsolutePath()).write(run);
             AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(resolved));
-        });
+        }).withEstimate(estimate);
+    }
+
+    /** The run's cost before anything is built; a run that cannot fit the free memory stops here unless forced. */
+    private static RunEstimate estimate(SproutConfig cfg, DistEnv env, boolean force) {
+        Backend.init(cfg.threads()); // the measured peak behind the step time depends on the threads
+        RunEstimate e = RunEstimate.of(cfg, env.worldSize(), Backend.device(cfg.device()));
+        e.check(force);
+        return e;
+    }
+
+    private Trainer withEstimate(RunEstimate e) {
+        this.estimate = e;
+        return this;
     }
 
     /**
@@ -330,6 +351,7 @@ public final class Trainer implements AutoCloseable {
                 world > 1 ? String.format(" (%d ranks x %d sequences x %d micro-batches)", world, b, accum) : ""));
         if (step == 0) progress.message(String.format(java.util.Locale.ROOT, "sprout: %s precision; MFU against %.1f GFLOP/s%s (%s)", cfg.train().precision(),
                 peakPerRank.gflops(), world > 1 ? " per rank" : "", peakPerRank.source()));
+        if (step == 0 && estimate != null) progress.message("sprout: " + estimate.describe());
         else progress.message("sprout: resumed at step " + step + " of " + total);
         if (stopAt != null && stopAt > total) {
             progress.message("note: --max-steps " + stopAt + " is beyond train.max_steps " + total + ": the run ends at " + total
