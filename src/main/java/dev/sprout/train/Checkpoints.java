@@ -1,12 +1,10 @@
 package dev.sprout.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sprout.tensor.Safetensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -16,7 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,12 +21,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
- * Checkpoint files in the safetensors layout (8-byte header length, JSON header, raw little-endian tensors),
+ * Checkpoint files in the safetensors layout ({@link Safetensors}: 8-byte header length, JSON header, raw little-endian tensors),
  * so Python's safetensors can read them. The header's {@code __metadata__} holds the trainer state as JSON
  * ({@code sprout_state}) and a SHA-256 over that state and all tensor bytes ({@code sha256}).
  *
@@ -87,35 +82,12 @@ public final class Checkpoints {
 
         MessageDigest sha = sha256();
         sha.update(stateJson.getBytes(StandardCharsets.UTF_8));
-        ObjectNode header = JSON.createObjectNode();
-        ObjectNode meta = header.putObject("__metadata__");
-        long offset = 0;
-        for (var e : cpu.entrySet()) {
-            Tensor t = e.getValue();
-            ObjectNode info = header.putObject(e.getKey());
-            info.put("dtype", dtypeName(t));
-            var shape = info.putArray("shape");
-            for (long dim : t.sizes().vec().get()) shape.add(dim);
-            long n = t.nbytes();
-            info.putArray("data_offsets").add(offset).add(offset + n);
-            offset += n;
-            sha.update(bytes(t));
-        }
+        for (Tensor t : cpu.values()) sha.update(Safetensors.bytes(t));
+        Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("sprout_state", stateJson);
         meta.put("sha256", HexFormat.of().formatHex(sha.digest()));
-        byte[] head = JSON.writeValueAsBytes(header);
-        int padded = (head.length + 7) / 8 * 8;
-        ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        prefix.putLong(padded).put(head);
-        while (prefix.position() < prefix.capacity()) prefix.put((byte) ' ');
-        prefix.flip();
-
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            writeFully(ch, prefix);
-            for (Tensor t : cpu.values()) writeFully(ch, bytes(t));
-            ch.force(true);
-        }
+        Safetensors.write(tmp, cpu, meta);
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
@@ -130,49 +102,23 @@ public final class Checkpoints {
     public static Loaded load(Path file) {
         if (!Files.isRegularFile(file)) throw new CheckpointException("checkpoint not found: " + file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) throw new CheckpointException("checkpoint " + file + " is truncated (" + size + " bytes)");
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || 8 + headerLen > size) throw new CheckpointException("checkpoint " + file + " is truncated or corrupt (header of " + headerLen + " bytes in a file of " + size + ")");
-            ByteBuffer headBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headBuf, 8);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headBuf.array(), StandardCharsets.UTF_8).trim());
-            } catch (IOException e) {
-                throw new CheckpointException("checkpoint " + file + " is corrupt (unreadable header)");
-            }
-            JsonNode meta = header.get("__metadata__");
-            if (meta == null || !meta.has("sprout_state") || !meta.has("sha256")) throw new CheckpointException("checkpoint " + file + " is not a Sprout checkpoint (no sprout_state)");
-            String stateJson = meta.get("sprout_state").asText();
+            Safetensors.Header header = Safetensors.readHeader(ch);
+            Map<String, String> meta = header.metadata();
+            if (!meta.containsKey("sprout_state") || !meta.containsKey("sha256")) throw new CheckpointException("checkpoint " + file + " is not a Sprout checkpoint (no sprout_state)");
+            String stateJson = meta.get("sprout_state");
             MessageDigest sha = sha256();
             sha.update(stateJson.getBytes(StandardCharsets.UTF_8));
-            long dataStart = 8 + headerLen;
             Map<String, Tensor> tensors = new LinkedHashMap<>();
-            var fields = header.fields();
-            while (fields.hasNext()) {
-                var e = fields.next();
-                if (e.getKey().equals("__metadata__")) continue;
-                JsonNode info = e.getValue();
-                long begin = info.get("data_offsets").get(0).asLong(), end = info.get("data_offsets").get(1).asLong();
-                if (dataStart + end > size) throw new CheckpointException("checkpoint " + file + " is truncated (tensor " + e.getKey() + " ends at byte " + (dataStart + end) + ", file has " + size + ")");
-                List<Long> shape = new ArrayList<>();
-                info.get("shape").forEach(n -> shape.add(n.asLong()));
-                Tensor t = torch.empty(shape.stream().mapToLong(Long::longValue).toArray(),
-                        new org.bytedeco.pytorch.TensorOptions().dtype(new org.bytedeco.pytorch.ScalarTypeOptional(scalarType(info.get("dtype").asText(), file))),
-                        new org.bytedeco.pytorch.MemoryFormatOptional());
-                if (t.nbytes() != end - begin) throw new CheckpointException("checkpoint " + file + " is corrupt (tensor " + e.getKey() + " has " + (end - begin) + " bytes for its shape)");
-                ByteBuffer dst = bytes(t);
-                readFully(ch, dst, dataStart + begin);
-                dst.flip();
-                sha.update(dst);
-                tensors.put(e.getKey(), t);
+            for (Safetensors.Entry e : header.entries().values()) {
+                Tensor t = Safetensors.read(ch, header, e);
+                sha.update(Safetensors.bytes(t));
+                tensors.put(e.name(), t);
             }
             String digest = HexFormat.of().formatHex(sha.digest());
-            if (!digest.equals(meta.get("sha256").asText())) throw new CheckpointException("checkpoint " + file + " is corrupt (checksum mismatch)");
+            if (!digest.equals(meta.get("sha256"))) throw new CheckpointException("checkpoint " + file + " is corrupt (checksum mismatch)");
             return new Loaded(file, tensors, (ObjectNode) JSON.readTree(stateJson));
+        } catch (Safetensors.FormatException e) {
+            throw new CheckpointException("checkpoint " + file + " " + e.getMessage());
         } catch (IOException e) {
             throw new CheckpointException("cannot read checkpoint " + file + ": " + e.getMessage());
         }
@@ -205,44 +151,6 @@ public final class Checkpoints {
     private void prune() throws IOException {
         List<Path> all = list();
         for (int i = keep; i < all.size(); i++) Files.deleteIfExists(all.get(i));
-    }
-
-    /** A direct view of the tensor's bytes (CPU, contiguous). */
-    private static ByteBuffer bytes(Tensor t) {
-        return new BytePointer(t.data_ptr()).capacity(t.nbytes()).asByteBuffer();
-    }
-
-    private static String dtypeName(Tensor t) {
-        String st = String.valueOf(t.scalar_type()); // JavaCPP returns fresh enum wrappers: compare names
-        return switch (st) {
-            case "Float" -> "F32";
-            case "Long" -> "I64";
-            case "Byte" -> "U8";
-            case "BFloat16" -> "BF16";
-            default -> throw new IllegalArgumentException("unsupported checkpoint dtype " + st);
-        };
-    }
-
-    private static torch.ScalarType scalarType(String name, Path file) {
-        return switch (name) {
-            case "F32" -> torch.ScalarType.Float;
-            case "I64" -> torch.ScalarType.Long;
-            case "U8" -> torch.ScalarType.Byte;
-            case "BF16" -> torch.ScalarType.BFloat16;
-            default -> throw new CheckpointException("checkpoint " + file + " has unsupported dtype " + name);
-        };
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) ch.write(b);
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            int n = ch.read(b, pos);
-            if (n < 0) throw new IOException("unexpected end of file");
-            pos += n;
-        }
     }
 
     static void fsyncDir(Path dir) {
