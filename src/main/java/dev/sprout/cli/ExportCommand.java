@@ -2,6 +2,8 @@ package dev.sprout.cli;
 
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.SproutConfig;
+import dev.sprout.data.Tokenizers;
+import dev.sprout.hf.HfExport;
 import dev.sprout.train.AtomicFiles;
 import dev.sprout.train.Backend;
 import dev.sprout.train.Checkpoints;
@@ -18,8 +20,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a run's newest weights as a dense model (low-rank adapters merged: W + s B A) into a new folder",
-                "that `sample --run` reads and `train --init-from` starts from."})
+        description = {"Write a run's newest weights as a dense model (low-rank adapters merged: W + s B A) into a new folder:",
+                "a Sprout folder that `sample --run` reads and `train --init-from` starts from (--format sprout), or a Hugging Face",
+                "transformers folder that GPT2LMHeadModel / LlamaForCausalLM.from_pretrained and `train --init-from` read (--format hf).",
+                "The folder appears whole or not at all."})
 final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The run to export.")
     Path run;
@@ -27,24 +31,38 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "A new folder for the dense model.")
     Path out;
 
+    @Option(names = "--format", defaultValue = "sprout", paramLabel = "FORMAT",
+            description = "sprout: config.yaml, run.json and a checkpoint | hf: config.json, generation_config.json and model.safetensors "
+                    + "(float32; GPT-2 as GPT2LMHeadModel, Llama as LlamaForCausalLM; no tokenizer files) (default: ${DEFAULT-VALUE}).")
+    String format;
+
     @Override
     public Integer call() throws Exception {
+        if (!format.equals("sprout") && !format.equals("hf")) throw new Sprout.UserException("--format: expected sprout | hf, found '" + format + "'");
         if (Files.exists(out)) throw new Sprout.UserException("--out: " + out + " already exists; choose a new folder");
         Backend.init(1);
         RunWeights w = RunWeights.read(run);
-        SproutConfig dense = w.config().withMethod(w.config().method().withName("baseline"));
         RunInfo info = RunInfo.read(run);
-        Files.createDirectories(out);
-        new RunInfo(info.dataDir(), info.dataFingerprint(), info.tokenizer()).write(out);
-        AtomicFiles.write(out.resolve("config.yaml"), ConfigLoader.toYaml(dense));
+        if (format.equals("hf")) {
+            int eot = Tokenizers.endOfText(info.tokenizer());
+            AtomicFiles.newFolder(out, dir -> HfExport.write(dir, w.config().model(), w.dense(), eot));
+            System.out.printf("export: %s (%s, step %d) -> %s: Hugging Face %s folder, %d dense tensors%n", run, w.config().method().name(), w.step(), out,
+                    w.config().model().family(), w.dense().size());
+            return 0;
+        }
+        SproutConfig dense = w.config().withMethod(w.config().method().withName("baseline"));
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         w.dense().forEach((k, v) -> tensors.put("param." + k, v));
         var state = ConfigLoader.YAML.createObjectNode();
         state.put("format_version", 1).put("step", w.step()).put("config", ConfigLoader.toYaml(dense))
                 .put("exported_from", run.toAbsolutePath().toString()).put("exported_method", w.config().method().name());
-        try (PointerScope scope = new PointerScope()) {
-            new Checkpoints(out.resolve("checkpoints"), 1).save(w.step(), tensors, state);
-        }
+        AtomicFiles.newFolder(out, dir -> {
+            new RunInfo(info.dataDir(), info.dataFingerprint(), info.tokenizer()).write(dir);
+            AtomicFiles.write(dir.resolve("config.yaml"), ConfigLoader.toYaml(dense));
+            try (PointerScope scope = new PointerScope()) {
+                new Checkpoints(dir.resolve("checkpoints"), 1).save(w.step(), tensors, state);
+            }
+        });
         System.out.printf("export: %s (%s, step %d) -> %s: %d dense tensors%n", run, w.config().method().name(), w.step(), out, tensors.size());
         return 0;
     }

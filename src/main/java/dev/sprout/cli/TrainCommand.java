@@ -34,8 +34,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its newest intact checkpoint.")
     boolean resume;
 
-    @Option(names = "--init-from", paramLabel = "RUN_DIR", description = "Start a new run from another run's newest weights (same model; "
-            + "adapters merged into dense weights; a fresh optimizer at step 0), for continued pretraining or fine-tuning.")
+    @Option(names = "--init-from", paramLabel = "DIR", description = "Start a new run from another run's newest weights (same model; "
+            + "adapters merged into dense weights; a fresh optimizer at step 0), for continued pretraining or fine-tuning. DIR is a Sprout run, "
+            + "an export, or a Hugging Face folder (config.json and model.safetensors of a GPT2LMHeadModel or LlamaForCausalLM) "
+            + "whose config.json must match this run's model.")
     Path initFrom;
 
     @Override

@@ -40,6 +40,15 @@ public final class Tokenizers {
         return t;
     }
 
+    /**
+     * The end-of-text token ({@link Tokenizer#eotToken}) of the tokenizer of that name, or -1 when it has none; needs no
+     * corpus.
+     */
+    public static int endOfText(String name) {
+        // a char vocabulary never has one (CharTokenizer.eotToken), whatever its code points
+        return checkName(name).equals(CharTokenizer.NAME) ? -1 : forName(name, null).eotToken();
+    }
+
     /** Throws a DataException naming the bad value unless {@code name} is char, byte or gpt2. */
     public static String checkName(String name) {
         if (name == null || !NAMES.contains(name)) {

@@ -3,6 +3,7 @@ package dev.sprout.train;
 import dev.sprout.config.ConfigException;
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.SproutConfig;
+import dev.sprout.hf.HfImport;
 import dev.sprout.method.Methods;
 import dev.sprout.model.Transformer;
 import java.nio.file.Files;
@@ -17,13 +18,32 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * A run's newest weights as a dense model: every parameter of the plain architecture, with each adapted linear's
  * weight merged (W + s B A). What `export` writes and what `train --init-from` starts from, whatever method trained
- * the run.
+ * the run. {@code train --init-from} also reads a Hugging Face transformers folder ({@link #initFrom}).
  *
  * @param config the run's resolved configuration
  * @param step   the checkpoint's step
  * @param dense  the dense model's parameters by name (on the CPU), in the model's order
  */
 public record RunWeights(SproutConfig config, long step, Map<String, Tensor> dense) {
+    /**
+     * The weights a new run of {@code target} starts from: a Sprout run's (or export's) newest, checked against the run's
+     * model, or a Hugging Face folder's (config.json and model.safetensors: {@link HfImport}), whose config.json must
+     * describe the run's model. Those weights then carry the run's own config and step 0.
+     *
+     * @param option the option that named the source, for errors
+     */
+    public static RunWeights initFrom(Path source, SproutConfig target, String option) {
+        if (HfImport.isHfFolder(source)) return new RunWeights(target, 0, HfImport.read(source, target.model(), option));
+        if (!Files.isRegularFile(source.resolve("config.yaml"))) {
+            String hint = Files.isRegularFile(source.resolve("config.json"))
+                    ? " (it has config.json but no model.safetensors: sharded and pytorch_model.bin checkpoints are not read)" : "";
+            throw new ConfigException(option + ": " + source + " is neither a Sprout run (config.yaml) nor a Hugging Face folder (config.json and model.safetensors)" + hint);
+        }
+        RunWeights w = read(source);
+        w.checkModel(target.model(), option);
+        return w;
+    }
+
     public static RunWeights read(Path run) {
         if (!Files.isRegularFile(run.resolve("config.yaml"))) throw new ConfigException(run + " is not a run folder (no config.yaml)");
         SproutConfig cfg = ConfigLoader.bind(ConfigLoader.readYaml(run.resolve("config.yaml")));

@@ -159,7 +159,7 @@ public final class Trainer implements AutoCloseable {
             if (o.initFrom() != null) throw new ConfigException("--init-from: applies to a new run only; a resumed run continues from its checkpoint");
             // the source's weights matter only to a run that has no checkpoint yet (and the source may be gone by now)
             boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
-            RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.read(info.initFrom()) : null;
+            RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.initFrom(info.initFrom(), cfg, "--init-from") : null;
             SproutConfig now = cfg;
             preflight(cfg, ds);
             RunEstimate estimate = estimate(cfg, env, o.force());
@@ -179,8 +179,7 @@ public final class Trainer implements AutoCloseable {
         Methods.build(cfg); // method settings that depend on the model (e.g. RaPTr's path lengths) fail here, before the run folder exists
         RunWeights init = null;
         if (o.initFrom() != null) {
-            init = RunWeights.read(o.initFrom());
-            init.checkModel(cfg.model(), "--init-from"); // a different model fails here, before the run folder exists
+            init = RunWeights.initFrom(o.initFrom(), cfg, "--init-from"); // a different model fails here, before the run folder exists
         }
         preflight(cfg, ds);
         RunEstimate estimate = estimate(cfg, env, o.force());

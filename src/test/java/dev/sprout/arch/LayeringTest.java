@@ -31,8 +31,9 @@ class LayeringTest {
             Map.entry("model", Set.of("config", "subnet", "tensor")),
             Map.entry("method", Set.of("config", "model", "optim", "subnet", "tensor")),
             Map.entry("report", Set.of("config")),
-            Map.entry("train", Set.of("config", "data", "dist", "method", "model", "optim", "subnet", "tensor")),
-            Map.entry("cli", Set.of("config", "data", "dist", "method", "model", "optim", "report", "subnet", "tensor", "train")));
+            Map.entry("hf", Set.of("config", "tensor")),
+            Map.entry("train", Set.of("config", "data", "dist", "hf", "method", "model", "optim", "subnet", "tensor")),
+            Map.entry("cli", Set.of("config", "data", "dist", "hf", "method", "model", "optim", "report", "subnet", "tensor", "train")));
 
     private static final Pattern REF = Pattern.compile("dev\\.sprout\\.([a-z]+)\\.");
 
