@@ -20,10 +20,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a run's newest weights as a dense model (low-rank adapters merged: W + s B A) into a new folder:",
-                "a Sprout folder that `sample --run` reads and `train --init-from` starts from (--format sprout), or a Hugging Face",
-                "transformers folder that GPT2LMHeadModel / LlamaForCausalLM.from_pretrained and `train --init-from` read (--format hf).",
-                "The folder appears whole or not at all."})
+        description = {"Write a run's newest weights as a dense model (low-rank adapters merged: W + s B A) into a new folder, which appears whole or not at all.",
+                "--format sprout: a Sprout folder that `sample --run` reads and `train --init-from` starts from.",
+                "--format hf: a Hugging Face transformers folder that GPT2LMHeadModel / LlamaForCausalLM.from_pretrained and `train --init-from` read."})
 final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The run to export.")
     Path run;
