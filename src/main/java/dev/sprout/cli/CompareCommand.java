@@ -5,6 +5,7 @@ import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.SproutConfig;
 import dev.sprout.report.CompareReport;
 import dev.sprout.report.ComparePlots;
+import dev.sprout.report.HtmlReport;
 import dev.sprout.report.RunResult;
 import dev.sprout.train.AtomicFiles;
 import dev.sprout.train.ConfigDiff;
@@ -30,12 +31,13 @@ import picocli.CommandLine.Option;
 
 /**
  * `sprout compare`: trains several configs on the same data, one after another (once per seed), each into its own run
- * folder under --out, then writes report.md and two val-loss plots measuring every config against the first.
+ * folder under --out, then writes report.md, report.html and three val-loss plots measuring every config against the first.
  * Complete runs are skipped and incomplete ones resumed, so an interrupted comparison continues where it stopped.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"Train several configs on the same data (once per seed) and compare them with the first, the baseline: "
-                + "writes a run folder per config and seed under --out, then report.md, val_loss_vs_flops.png and val_loss_vs_wall.png.",
+                + "writes a run folder per config and seed under --out, then report.md, report.html (the same, self-contained, plots inlined), "
+                + "val_loss_vs_flops.png, val_loss_vs_flops_zoom.png (its last half) and val_loss_vs_wall.png.",
                 "Run it again to continue: complete runs are skipped, incomplete ones resumed."})
 final class CompareCommand implements Callable<Integer> {
     @Option(names = "--config", arity = "1..*", paramLabel = "FILE", description = "Run configurations (YAML): one or more after each --config "
@@ -178,9 +180,10 @@ final class CompareCommand implements Callable<Integer> {
         }
         String md = report.markdown(new CompareReport.Context(dataDescription(plan), commandLine(), reportOnly, plots));
         AtomicFiles.write(out.resolve("report.md"), md);
+        AtomicFiles.write(out.resolve(HtmlReport.FILE), HtmlReport.render(md, out)); // after the plots: it inlines them
         printTable(md);
-        System.out.println("compare: report -> " + out.resolve("report.md")
-                + (plots ? ", plots -> " + out.resolve(CompareReport.FLOPS_PLOT) + ", " + out.resolve(CompareReport.WALL_PLOT) : ""));
+        System.out.println("compare: report -> " + out.resolve("report.md") + ", " + out.resolve(HtmlReport.FILE)
+                + (plots ? ", plots -> " + String.join(", ", CompareReport.PLOTS.stream().map(f -> out.resolve(f).toString()).toList()) : ""));
         return 0;
     }
 
@@ -333,14 +336,14 @@ final class CompareCommand implements Callable<Integer> {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 
-    /** Prints the report's results table to the console. */
+    /** Prints the report's verdict lines and results tables to the console (each table under its name). */
     private static void printTable(String md) {
-        boolean in = false;
+        String section = null;
         for (String line : md.split("\n")) {
-            if (line.startsWith("## Results")) in = true;
-            else if (line.startsWith("#")) {
-                if (in) break;
-            } else if (in && line.startsWith("|")) System.out.println(line);
+            if (line.startsWith("## ")) section = line.substring(3);
+            else if ("Verdicts".equals(section) && line.startsWith("- ")) System.out.println(line);
+            else if ("Results".equals(section) && line.startsWith("### ") && !line.startsWith("### How to read")) System.out.println(line.substring(4) + ":");
+            else if ("Results".equals(section) && line.startsWith("|")) System.out.println(line);
         }
     }
 }

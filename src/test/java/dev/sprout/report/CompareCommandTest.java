@@ -66,12 +66,15 @@ class CompareCommandTest {
         CliRun.Outcome o = run("compare", "--config", a.toString(), e.toString(), "--out", out.toString(), "--seeds", "1, 2", "--report-only");
         assertEquals(0, o.code(), o.err());
         String md = Files.readString(out.resolve("report.md"));
-        assertTrue(md.contains("| est | est | 40 | 10.24 ± 0.00 | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | 0.500 ± 0.000 | 0.500 ± 0.000 | 0.800 ± 0.000 | 0.406 ± 0.044 | 0.650 ± 0.071 |"), md);
+        assertTrue(md.contains("| est | est | 1.9500 ± 0.0707 | 2.5500 ± 0.0707 | -0.6000 ± 0.0000 |"), md);
+        assertTrue(md.contains("| est | 40 | 10.24 ± 0.00 | 0.500 ± 0.000 | 0.500 ± 0.000 | 0.800 ± 0.000 |"), md);
         assertTrue(md.contains("sprout compare --config " + a + " --config " + e + " --out " + out + " --seeds 1,2 --report-only"), md);
         assertTrue(md.contains("rebuilt from existing run folders"), md);
-        assertTrue(o.out().contains("| est | est |"), "the table goes to the console too: " + o.out());
-        CompareReportTest.assertPng(out.resolve(CompareReport.FLOPS_PLOT));
-        CompareReportTest.assertPng(out.resolve(CompareReport.WALL_PLOT));
+        assertTrue(o.out().contains("| est | est |") && o.out().contains("- **est**: 0.50x FLOPs"), "the verdicts and tables go to the console too: " + o.out());
+        for (String plot : CompareReport.PLOTS) CompareReportTest.assertPng(out.resolve(plot));
+        String html = Files.readString(out.resolve(HtmlReport.FILE));
+        assertTrue(html.contains("<strong>est</strong>: 0.50x FLOPs") && html.contains("src=\"data:image/png;base64,"), html);
+        assertFalse(Files.exists(out.resolve(HtmlReport.FILE + ".tmp")), "written through a temporary file, renamed");
     }
 
     /** --scale-steps shortens each config by the same factor, so configs of different lengths keep their ratio. */
@@ -149,11 +152,11 @@ class CompareCommandTest {
             assertEquals(20, rows.size(), run + " trained 20 steps");
         }
         String md = Files.readString(out.resolve("report.md"));
-        assertTrue(md.contains("| baseline | baseline | 20 |"), md);
-        assertTrue(md.contains("| est | est | 20 |"), md);
+        assertTrue(md.contains("| baseline | 20 |"), md);
+        assertTrue(md.contains("| est | 20 |"), md);
         assertTrue(md.contains("1 → 2 @ 13"), "EST's stage 1 covers 30% of train.max_steps=40 (steps 0-11), so row 13 is the first of stage 2: " + md);
-        CompareReportTest.assertPng(out.resolve(CompareReport.FLOPS_PLOT));
-        CompareReportTest.assertPng(out.resolve(CompareReport.WALL_PLOT));
+        for (String plot : CompareReport.PLOTS) CompareReportTest.assertPng(out.resolve(plot));
+        assertTrue(Files.isRegularFile(out.resolve(HtmlReport.FILE)));
         RunResult e = RunResult.read("est", null, out.resolve("est"));
         RunResult b = RunResult.read("baseline", null, out.resolve("baseline"));
         assertTrue(e.flops() < b.flops(), "EST's subnetwork steps cost fewer FLOPs");

@@ -28,6 +28,12 @@ final class SyntheticRun {
         return r;
     }
 
+    /** The run's method.name (config.yaml and summary.json). */
+    SyntheticRun method(String name) {
+        method = name;
+        return this;
+    }
+
     SyntheticRun seed(long s) {
         seed = s;
         return this;
