@@ -40,16 +40,33 @@ final class TrainCommand implements Callable<Integer> {
             + "whose config.json must match this run's model.")
     Path initFrom;
 
+    @Option(names = "--dry-run", description = "Check everything, print the resolved configuration and the run's estimate (parameters, FLOPs per step, "
+            + "step time, peak memory), and exit without writing anything.")
+    boolean dryRun;
+
+    @Option(names = "--force", description = "Start even when the estimated peak memory exceeds what the machine has free.")
+    boolean force;
+
+    @Option(names = "--stop-grace", paramLabel = "SECONDS", description = "After a first Ctrl-C or SIGTERM, the time the current step and its checkpoint "
+            + "get before the run stops at once (default: 300); a second signal always stops at once.")
+    long stopGrace = SignalSafeTraining.DEFAULT_GRACE.toSeconds();
+
     @Override
     public Integer call() throws Exception {
         if (config == null && !resume) throw new Sprout.UserException("--config is required for a new run (or pass --resume)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
+        if (stopGrace < 1) throw new Sprout.UserException("--stop-grace: must be >= 1 second, got " + stopGrace);
+        Trainer.Options options = new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom, force);
+        if (dryRun) {
+            System.out.print(Trainer.dryRun(options, System.out));
+            return 0;
+        }
         DistEnv env = DistEnv.fromEnvironment(); // a bad set of torchrun variables fails here, before anything else
         // in a data-parallel job rank 0 speaks for all; the others print only their errors
         PrintStream console = env.isRankZero() ? System.out : new PrintStream(OutputStream.nullOutputStream());
         String again = env.distributed() ? "the same launch command with: train --out " + out + " --resume" : "sprout train --out " + out + " --resume";
-        Summary s = SignalSafeTraining.run(new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom), console,
-                System.console() != null, "stopped after a checkpoint; continue with " + again);
+        Summary s = SignalSafeTraining.run(options, console, System.console() != null, "stopped after a checkpoint; continue with " + again,
+                java.time.Duration.ofSeconds(stopGrace));
         if (s == null) return 130;
         console.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
                 s.steps(), s.finalValLoss(), s.flops(), s.wallS(), out.resolve("summary.json"));

@@ -129,6 +129,37 @@ public final class Trainer implements AutoCloseable {
 
     /** {@link #open(Options, PrintStream, boolean)} as rank {@code env.rank()} of a job of {@code env.worldSize()}. */
     public static Trainer open(Options o, PrintStream console, boolean tty, DistEnv env) throws IOException {
+        Plan p = plan(o, console, env, true);
+        RunFolderRollback rollback = p.files() != null && p.newRun() && env.isRankZero() ? new RunFolderRollback(p.run()) : null;
+        return started(p.cfg(), p.run(), p.dataDir(), p.ds(), p.init(), console, tty, env, rollback, p.files()).withEstimate(p.estimate());
+    }
+
+    /**
+     * What `train --dry-run` prints: the resolved configuration and the run's estimate, and whether it would be refused.
+     * Validates exactly what a real start validates; writes nothing.
+     */
+    public static String dryRun(Options o, PrintStream console) throws IOException {
+        Plan p = plan(o, console, DistEnv.fromEnvironment(), false);
+        StringBuilder out = new StringBuilder(ConfigLoader.toYaml(p.cfg())).append("\n").append(p.estimate().describe()).append("\n");
+        if (!p.estimate().fits()) {
+            try {
+                p.estimate().check(false);
+            } catch (ConfigException e) {
+                out.append("would be refused: ").append(e.getMessage()).append("\n");
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * A run checked and resolved, nothing written yet.
+     *
+     * @param files what rank 0 writes when the run starts (a new run's first files, a resumed run's new config.yaml), or null
+     */
+    private record Plan(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, RunEstimate estimate, RunFiles files, boolean newRun) {}
+
+    /** @param checkMemory refuse (unless forced) a run whose estimate exceeds the free memory */
+    private static Plan plan(Options o, PrintStream console, DistEnv env, boolean checkMemory) throws IOException {
         Path run = o.out();
         Path savedConfig = run.resolve("config.yaml");
         SproutConfig cfg;
@@ -161,11 +192,12 @@ public final class Trainer implements AutoCloseable {
             boolean fromScratch = new Checkpoints(run.resolve("checkpoints"), cfg.checkpoint().keep()).list().isEmpty();
             RunWeights init = info.initFrom() != null && fromScratch ? RunWeights.initFrom(info.initFrom(), cfg, "--init-from") : null;
             SproutConfig now = cfg;
+            RunEstimate estimate = estimate(cfg, env);
+            if (checkMemory) estimate.check(o.force()); // an impossible run is refused before anything else is asked of it
             preflight(cfg, ds);
-            RunEstimate estimate = estimate(cfg, env, o.force());
             // the run's config.yaml is its latest session's: rewritten when this session splits the global batch otherwise
             RunFiles split = o.overrides().isEmpty() ? null : () -> AtomicFiles.write(savedConfig, ConfigLoader.toYaml(now));
-            return started(cfg, run, dataDir, ds, init, console, tty, env, null, split).withEstimate(estimate);
+            return new Plan(cfg, run, dataDir, ds, init, estimate, split, false);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -181,26 +213,24 @@ public final class Trainer implements AutoCloseable {
         if (o.initFrom() != null) {
             init = RunWeights.initFrom(o.initFrom(), cfg, "--init-from"); // a different model fails here, before the run folder exists
         }
+        RunEstimate estimate = estimate(cfg, env);
+        if (checkMemory) estimate.check(o.force()); // an impossible run is refused before anything else is asked of it
         preflight(cfg, ds);
-        RunEstimate estimate = estimate(cfg, env, o.force());
         Path from = o.initFrom();
         SproutConfig resolved = cfg;
         Path data = dataDir;
-        RunFolderRollback rollback = env.isRankZero() ? new RunFolderRollback(run) : null;
-        return started(cfg, run, dataDir, ds, init, console, tty, env, rollback, () -> {
+        return new Plan(cfg, run, dataDir, ds, init, estimate, () -> {
             Files.createDirectories(run);
             // run.json first: a folder with config.yaml is a run, and a run must know its data
             new RunInfo(data.toAbsolutePath(), DataFingerprint.of(data), ds.tokenizer().name(), from == null ? null : from.toAbsolutePath()).write(run);
             AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(resolved));
-        }).withEstimate(estimate);
+        }, true);
     }
 
-    /** The run's cost before anything is built; a run that cannot fit the free memory stops here unless forced. */
-    private static RunEstimate estimate(SproutConfig cfg, DistEnv env, boolean force) {
-        Backend.init(cfg.threads()); // the measured peak behind the step time depends on the threads
-        RunEstimate e = RunEstimate.of(cfg, env.worldSize(), Backend.device(cfg.device()));
-        e.check(force);
-        return e;
+    /** The run's cost, worked out before anything is built (the measured peak behind the step time depends on the threads). */
+    private static RunEstimate estimate(SproutConfig cfg, DistEnv env) {
+        Backend.init(cfg.threads());
+        return RunEstimate.of(cfg, env.worldSize(), Backend.device(cfg.device()));
     }
 
     private Trainer withEstimate(RunEstimate e) {

@@ -1,0 +1,102 @@
+package dev.sprout.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sprout.dist.Ranks;
+import dev.sprout.train.TestRuns;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every run can be stopped: an impossible one is refused before it starts, and a slow step never holds a Ctrl-C hostage. */
+class StoppableRunTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aRunThatCannotFitIsRefusedAndDryRunWritesNothing() throws Exception {
+        Path run = tmp.resolve("run");
+        String[] huge = {"train", "--config", TestRuns.tinyConfig(tmp, "gpt2").toString(), "--data", TestRuns.shakespeareChars().toString(),
+                "--out", run.toString(), "--set", "model.context=200000", "--set", "model.max_positions=200000", "--set", "train.batch_size=64"};
+        // the split is too short for that context too: the memory check must come first
+        CliRun.assertUserError(CliRun.run(huge), "activations per micro-batch) but");
+        assertFalse(Files.exists(run), "nothing written");
+        List<String> dry = new ArrayList<>(List.of(huge));
+        dry.set(dry.indexOf("model.context=200000"), "model.context=64");
+        dry.add("--dry-run");
+        CliRun.Outcome o = CliRun.run(dry.toArray(String[]::new));
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("context: 64") && o.out().contains("estimate: ") && o.out().contains("FLOPs per step"), o.out());
+        assertFalse(Files.exists(run), "a dry run writes nothing");
+    }
+
+    /** A child training a model whose steps take seconds; returns once it has printed its first step. */
+    private Process slowRun(Path run, String... extra) throws Exception {
+        Path cfg = tmp.resolve("slow.yaml");
+        Files.writeString(cfg, """
+                model:
+                  family: gpt2
+                  n_layer: 8
+                  n_head: 8
+                  d_model: 512
+                  context: 256
+                train:
+                  batch_size: 8
+                  max_steps: 1000
+                  eval_every: 0
+                checkpoint:
+                  every: 1000
+                """);
+        List<String> args = new ArrayList<>(List.of("train", "--config", cfg.toString(), "--data", TestRuns.shakespeareChars().toString(), "--out", run.toString()));
+        args.addAll(List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(Ranks.javaCommand(Sprout.class.getName(), args)).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve(run.getFileName() + ".log").toFile());
+        Process p = pb.start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (p.isAlive() && System.nanoTime() < deadline && !log(run).contains("step 1/")) Thread.sleep(50);
+        assertTrue(p.isAlive() && log(run).contains("step 1/"), "the slow run started: " + log(run));
+        return p;
+    }
+
+    private String log(Path run) throws IOException {
+        Path f = tmp.resolve(run.getFileName() + ".log");
+        return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
+    }
+
+    @Test
+    @Timeout(240)
+    void aSecondSignalStopsAtOnce() throws Exception {
+        Path run = tmp.resolve("twice");
+        Process p = slowRun(run);
+        p.toHandle().destroy(); // SIGTERM: finish this step, then checkpoint
+        Thread.sleep(300);
+        long second = System.nanoTime();
+        p.toHandle().destroy(); // a second one: stop now
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exited within seconds of the second signal");
+        assertTrue((System.nanoTime() - second) / 1e9 < 10);
+        assertEquals(130, p.exitValue(), log(run));
+        assertTrue(log(run).contains("stopping at once (second signal)"), log(run));
+    }
+
+    @Test
+    @Timeout(240)
+    void aStepThatOverrunsTheGraceAfterASignalStopsAtOnce() throws Exception {
+        Path run = tmp.resolve("overrun");
+        Process p = slowRun(run, "--stop-grace", "1");
+        long signalled = System.nanoTime();
+        p.toHandle().destroy();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(130, p.exitValue(), log(run));
+        assertTrue(log(run).contains("did not finish within 1 s of the signal") || log(run).contains("stopped after a checkpoint"), log(run));
+        assertTrue((System.nanoTime() - signalled) / 1e9 < 20, "stopped about a second after the signal");
+    }
+}
