@@ -68,6 +68,10 @@ final class CompareCommand implements Callable<Integer> {
             + "text none of them trained on: a held-out section in report.md (each run's result is kept in its folder as heldout.json).")
     Path evalData;
 
+    @Option(names = "--no-tensorboard", description = "Write no TensorBoard events files (by default every run folder gets one: "
+            + "tensorboard --logdir OUT shows the runs' curves side by side, live).")
+    boolean noTensorBoard;
+
     @Option(names = "--report-only", description = "Train nothing; rebuild the report and plots from the run folders in --out.")
     boolean reportOnly;
 
@@ -149,11 +153,11 @@ final class CompareCommand implements Callable<Integer> {
                 }
                 boolean resume = Files.isRegularFile(p.dir().resolve("config.yaml"));
                 System.out.println(header + (resume ? " (resuming)" : ""));
-                Summary s = SignalSafeTraining.run(new Trainer.Options(p.configFile(), data, p.dir(), p.overrides(), maxSteps, resume), System.out, tty,
+                Summary s = SignalSafeTraining.run(new Trainer.Options(p.configFile(), data, p.dir(), p.overrides(), maxSteps, resume, null, false, !noTensorBoard), System.out, tty,
                         "compare: stopped after a checkpoint; run the same command again to continue");
                 if (s == null) return 130;
-                System.out.printf(Locale.ROOT, "compare: %s done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training%n",
-                        p.name(), s.steps(), s.finalValLoss(), s.flops(), s.wallS());
+                System.out.printf(Locale.ROOT, "compare: %s done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training, %.1f s of evaluation%n",
+                        p.name(), s.steps(), s.finalValLoss(), s.flops(), s.wallS(), s.evalS());
             }
         }
 
@@ -327,6 +331,7 @@ final class CompareCommand implements Callable<Integer> {
         for (String o : overrides) a.addAll(List.of("--set", o));
         if (maxSteps != null) a.addAll(List.of("--max-steps", String.valueOf(maxSteps)));
         if (scaleSteps != null) a.addAll(List.of("--scale-steps", String.valueOf(scaleSteps)));
+        if (noTensorBoard) a.add("--no-tensorboard");
         if (reportOnly) a.add("--report-only");
         return String.join(" ", a.stream().map(CompareCommand::quote).toList());
     }

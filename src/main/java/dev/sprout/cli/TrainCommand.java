@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** `sprout train`: train (or resume) a run into a run folder. */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model; writes config.yaml, metrics.jsonl, checkpoints/ and summary.json into --out.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model; writes config.yaml, metrics.jsonl, metrics.csv, TensorBoard events (events.out.tfevents.*), "
+        + "checkpoints/ and summary.json into --out.")
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Run configuration (YAML). Required for a new run.")
     Path config;
@@ -51,12 +52,16 @@ final class TrainCommand implements Callable<Integer> {
             + "get before the run stops at once (default: 300); a second signal always stops at once.")
     long stopGrace = SignalSafeTraining.DEFAULT_GRACE.toSeconds();
 
+    @Option(names = "--no-tensorboard", description = "Write no TensorBoard events file (by default the run folder gets one: "
+            + "tensorboard --logdir RUN_DIR shows its curves live).")
+    boolean noTensorBoard;
+
     @Override
     public Integer call() throws Exception {
         if (config == null && !resume) throw new Sprout.UserException("--config is required for a new run (or pass --resume)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
         if (stopGrace < 1) throw new Sprout.UserException("--stop-grace: must be >= 1 second, got " + stopGrace);
-        Trainer.Options options = new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom, force);
+        Trainer.Options options = new Trainer.Options(config, data, out, overrides, maxSteps, resume, initFrom, force, !noTensorBoard);
         if (dryRun) {
             System.out.print(Trainer.dryRun(options, System.out));
             return 0;
@@ -68,8 +73,8 @@ final class TrainCommand implements Callable<Integer> {
         Summary s = SignalSafeTraining.run(options, console, System.console() != null, "stopped after a checkpoint; continue with " + again,
                 java.time.Duration.ofSeconds(stopGrace));
         if (s == null) return 130;
-        console.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training -> %s%n",
-                s.steps(), s.finalValLoss(), s.flops(), s.wallS(), out.resolve("summary.json"));
+        console.printf(Locale.ROOT, "done: step %d, val loss %.4f, %.3e FLOPs, %.1f s of training, %.1f s of evaluation -> %s%n",
+                s.steps(), s.finalValLoss(), s.flops(), s.wallS(), s.evalS(), out.resolve("summary.json"));
         return 0;
     }
 }

@@ -14,17 +14,26 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
-/** metrics.jsonl: one JSON object per optimizer step, appended and flushed as it happens. */
+/**
+ * metrics.jsonl: one JSON object per optimizer step, appended and flushed as it happens; and beside it the same rows
+ * as metrics.csv ({@link MetricsCsv}), kept to the same steps.
+ */
 public final class MetricsLog implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     private final BufferedWriter out;
+    private final MetricsCsv csv;
 
-    private MetricsLog(BufferedWriter out) {
+    private MetricsLog(BufferedWriter out, MetricsCsv csv) {
         this.out = out;
+        this.csv = csv;
     }
 
-    /** Opens for appending after dropping every row past {@code lastStep} (rows a crash left after the checkpoint). */
+    /**
+     * Opens for appending after dropping every row past {@code lastStep} (rows a crash left after the checkpoint);
+     * metrics.csv beside it is rewritten from the rows kept.
+     */
     public static MetricsLog open(Path file, long lastStep) throws IOException {
+        List<JsonNode> keptRows = new ArrayList<>();
         if (Files.exists(file)) {
             List<String> kept = new ArrayList<>();
             boolean dropped = false;
@@ -37,8 +46,12 @@ public final class MetricsLog implements AutoCloseable {
                     dropped = true; // a row cut short by a kill
                     continue;
                 }
-                if (row.path("step").asLong(Long.MAX_VALUE) <= lastStep) kept.add(line);
-                else dropped = true;
+                if (row.path("step").asLong(Long.MAX_VALUE) <= lastStep) {
+                    kept.add(line);
+                    keptRows.add(row);
+                } else {
+                    dropped = true;
+                }
             }
             if (dropped) {
                 Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -46,7 +59,19 @@ public final class MetricsLog implements AutoCloseable {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
         }
-        return new MetricsLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND));
+        MetricsCsv csv = MetricsCsv.open(csvBeside(file), keptRows);
+        try {
+            return new MetricsLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), csv);
+        } catch (IOException | RuntimeException e) {
+            csv.close();
+            throw e;
+        }
+    }
+
+    /** metrics.jsonl -> metrics.csv. */
+    static Path csvBeside(Path jsonl) {
+        String name = jsonl.getFileName().toString();
+        return jsonl.resolveSibling((name.endsWith(".jsonl") ? name.substring(0, name.length() - ".jsonl".length()) : name) + ".csv");
     }
 
     public void write(ObjectNode row) {
@@ -57,6 +82,7 @@ public final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        csv.write(row);
     }
 
     /** Reads every row of a metrics file (for reports and tests). */
@@ -68,6 +94,10 @@ public final class MetricsLog implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        out.close();
+        try {
+            out.close();
+        } finally {
+            csv.close();
+        }
     }
 }

@@ -14,25 +14,34 @@ public final class Progress {
         this.tty = tty;
     }
 
-    /** A line or a bar for step {@code step} of {@code total}. */
-    public void step(long step, long total, double loss, Double val, double lr, double msPerStep, double tokensPerS,
-                     double gflopsPerS, double mfu, double etaS, boolean logLine) {
+    /** A line or a bar for step {@code step} of {@code total}, its rates over the window since the last printed line. */
+    public void step(long step, long total, double loss, Double val, double lr, RateWindow.Rates rates, double etaS, boolean logLine) {
         String line = String.format(Locale.ROOT, "step %d/%d | loss %.4f%s | lr %.2e | %.1f ms/step | %s tok/s | %.1f GFLOP/s | MFU %.1f%% | ETA %s",
-                step, total, loss, val == null ? "" : String.format(Locale.ROOT, " | val %.4f", val), lr, msPerStep,
-                human(tokensPerS), gflopsPerS, 100 * mfu, duration(etaS));
+                step, total, loss, val == null ? "" : String.format(Locale.ROOT, " | val %.4f", val), lr, rates.msPerStep(),
+                human(rates.tokensPerS()), rates.gflopsPerS(), 100 * rates.mfu(), duration(etaS));
         if (tty) {
             int width = 24, filled = (int) Math.round(width * (double) step / total);
             String bar = "[" + "=".repeat(filled) + " ".repeat(width - filled) + "] ";
-            if (logLine) {
-                clearBar();
-                out.println(line);
-            }
-            out.print("\r" + bar + line);
+            clearBar(); // the bar or the evaluation notice before it, either of which may be longer than this line
+            if (logLine) out.println(line);
+            out.print(bar + line);
             out.flush();
             barShown = true;
         } else if (logLine) {
             out.println(line);
         }
+    }
+
+    /**
+     * Says that the validation loss is being computed, which may take as long as many steps: on a terminal in place of
+     * the bar until the next step redraws it; in a log nothing (the step's line that follows carries the val loss).
+     */
+    public void evaluating(long step) {
+        if (!tty) return;
+        clearBar();
+        out.print("evaluating at step " + step + "...");
+        out.flush();
+        barShown = true;
     }
 
     public void message(String msg) {

@@ -5,14 +5,14 @@ import dev.sprout.train.FlopsAccountant.Breakdown;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** summary.json: what a run reached and what it cost. */
-public record Summary(double finalValLoss, long steps, long tokens, double flops, double wallS, long params, String method,
+/** summary.json: what a run reached and what it cost (wallS: seconds of training steps; evalS: of evaluation). */
+public record Summary(double finalValLoss, long steps, long tokens, double flops, double wallS, double evalS, long params, String method,
                       boolean complete, Breakdown flopsBreakdown, double flopsPaperModel, double tokensPerParam, MemoryUse memory) {
     public void write(Path runDir) throws IOException {
         ObjectNode n = MetricsLog.JSON.createObjectNode();
         if (Double.isNaN(finalValLoss)) n.putNull("final_val_loss");
         else n.put("final_val_loss", finalValLoss);
-        n.put("steps", steps).put("tokens", tokens).put("flops", flops).put("wall_s", wallS).put("params", params)
+        n.put("steps", steps).put("tokens", tokens).put("flops", flops).put("wall_s", wallS).put("eval_s", evalS).put("params", params)
                 .put("method", method).put("complete", complete).put("tokens_per_param", Math.round(tokensPerParam * 100) / 100.0);
         n.putObject("flops_by_module").put("attn_proj", flopsBreakdown.attnProj()).put("attn_scores", flopsBreakdown.attnScores())
                 .put("mlp", flopsBreakdown.mlp()).put("head", flopsBreakdown.head());

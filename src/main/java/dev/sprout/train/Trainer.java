@@ -48,15 +48,20 @@ import org.bytedeco.pytorch.global.torch;
  * configuration, code and data.
  */
 public final class Trainer implements AutoCloseable {
-    /** What `sprout train` was asked to do. data may be null on resume (the run remembers its data). */
-    /** @param force start even when the run's memory estimate exceeds what the machine has free */
-    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom, boolean force) {
+    /**
+     * What `sprout train` was asked to do. data may be null on resume (the run remembers its data).
+     *
+     * @param force       start even when the run's memory estimate exceeds what the machine has free
+     * @param tensorBoard write the run's curves as a TensorBoard events file too ({@link TensorBoardLog})
+     */
+    public record Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom, boolean force,
+                          boolean tensorBoard) {
         public Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume, Path initFrom) {
-            this(config, data, out, overrides, maxSteps, resume, initFrom, false);
+            this(config, data, out, overrides, maxSteps, resume, initFrom, false, true);
         }
 
         public Options(Path config, Path data, Path out, List<String> overrides, Integer maxSteps, boolean resume) {
-            this(config, data, out, overrides, maxSteps, resume, null, false);
+            this(config, data, out, overrides, maxSteps, resume, null, false, true);
         }
     }
 
@@ -73,6 +78,7 @@ public final class Trainer implements AutoCloseable {
     private final LrSchedule schedule;
     private final Checkpoints checkpoints;
     private final MetricsLog metrics;
+    private final TensorBoardLog tensorBoard; // rank 0's, unless --no-tensorboard; null otherwise
     private final Progress progress;
     private final String dataFingerprint;
     private final MethodTraining training;
@@ -85,6 +91,7 @@ public final class Trainer implements AutoCloseable {
     private Breakdown flops = Breakdown.ZERO;
     private double paperFlops; // the incremental-training paper's cost model (FlopsAccountant.paperModel), for its ratios
     private double wallS;
+    private double evalS; // cumulative like wallS, which leaves evaluation out
     private Double lastVal;
     private volatile boolean stopRequested;
     /** A new run's undo until its first checkpoint: a run that fails before one leaves its folder as it was. */
@@ -92,7 +99,7 @@ public final class Trainer implements AutoCloseable {
     private RunEstimate estimate;
 
     private Trainer(SproutConfig cfg, Path runDir, Path dataDir, TokenDataset data, RunWeights init, PrintStream console, boolean tty, RunLock lock,
-                    Collectives dist) throws IOException {
+                    Collectives dist, boolean tensorBoard) throws IOException {
         this.lock = lock;
         this.dist = dist;
         this.env = dist.env();
@@ -117,6 +124,12 @@ public final class Trainer implements AutoCloseable {
         long resumedAt = restoreLatest();
         if (env.distributed()) checkRanksAgree("parameters", parameterChecksum());
         this.metrics = env.isRankZero() ? MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt) : null;
+        try {
+            this.tensorBoard = env.isRankZero() && tensorBoard ? TensorBoardLog.open(runDir) : null;
+        } catch (IOException | RuntimeException e) {
+            if (metrics != null) metrics.close();
+            throw e;
+        }
     }
 
     /**
@@ -131,7 +144,7 @@ public final class Trainer implements AutoCloseable {
     public static Trainer open(Options o, PrintStream console, boolean tty, DistEnv env) throws IOException {
         Plan p = plan(o, console, env, true);
         RunFolderRollback rollback = p.files() != null && p.newRun() && env.isRankZero() ? new RunFolderRollback(p.run()) : null;
-        return started(p.cfg(), p.run(), p.dataDir(), p.ds(), p.init(), console, tty, env, rollback, p.files()).withEstimate(p.estimate());
+        return started(p.cfg(), p.run(), p.dataDir(), p.ds(), p.init(), console, tty, env, o.tensorBoard(), rollback, p.files()).withEstimate(p.estimate());
     }
 
     /**
@@ -266,7 +279,7 @@ public final class Trainer implements AutoCloseable {
      * anything reads checkpoints or truncates metrics.jsonl.
      */
     private static Trainer started(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, PrintStream console, boolean tty,
-                                   DistEnv env, RunFolderRollback rollback, RunFiles files) throws IOException {
+                                   DistEnv env, boolean tensorBoard, RunFolderRollback rollback, RunFiles files) throws IOException {
         Collectives dist = Collectives.open(env, java.time.Duration.ofSeconds(cfg.dist().timeoutS()), cfg.dist().bucketBytes());
         RunLock lock = null;
         try {
@@ -275,7 +288,7 @@ public final class Trainer implements AutoCloseable {
                 if (files != null) files.write();
                 lock = RunLock.acquire(run);
             }
-            Trainer t = new Trainer(cfg, run, dataDir, ds, init, console, tty, lock, dist);
+            Trainer t = new Trainer(cfg, run, dataDir, ds, init, console, tty, lock, dist, tensorBoard);
             t.rollback = rollback;
             return t;
         } catch (Throwable t) {
@@ -375,19 +388,21 @@ public final class Trainer implements AutoCloseable {
         double peak = peakPerRank.gflops() * 1e9 * world;
         long startStep = step;
         double fullStepFlops = training.flops(SubnetPlan.full(cfg.model().nLayer())).total();
-        if (step == 0) progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens%s",
-                cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, tokensPerStep,
-                world > 1 ? String.format(" (%d ranks x %d sequences x %d micro-batches)", world, b, accum) : ""));
-        if (step == 0) progress.message(String.format(java.util.Locale.ROOT, "sprout: %s precision; MFU against %.1f GFLOP/s%s (%s)", cfg.train().precision(),
-                peakPerRank.gflops(), world > 1 ? " per rank" : "", peakPerRank.source()));
-        if (step == 0 && estimate != null) progress.message("sprout: " + estimate.describe());
-        else progress.message("sprout: resumed at step " + step + " of " + total);
+        if (step == 0) {
+            progress.message(String.format("sprout: %s, %,d parameters, %s on %s, %d steps of %,d tokens%s",
+                    cfg.model().family(), cfg.model().paramCount(), method.name(), cfg.device(), total, tokensPerStep,
+                    world > 1 ? String.format(" (%d ranks x %d sequences x %d micro-batches)", world, b, accum) : ""));
+            progress.message(String.format(java.util.Locale.ROOT, "sprout: %s precision; MFU against %.1f GFLOP/s%s (%s)", cfg.train().precision(),
+                    peakPerRank.gflops(), world > 1 ? " per rank" : "", peakPerRank.source()));
+            if (estimate != null) progress.message("sprout: " + estimate.describe());
+        } else {
+            progress.message("sprout: resumed at step " + step + " of " + total);
+        }
         if (stopAt != null && stopAt > total) {
             progress.message("note: --max-steps " + stopAt + " is beyond train.max_steps " + total + ": the run ends at " + total
                     + " (to go on, resume with --set train.max_steps=" + stopAt + ")");
         }
-        double windowMs = 0;
-        int windowSteps = 0;
+        RateWindow window = new RateWindow();
         boolean stop = false;
         while (step < end && !stop) {
             long t0 = System.nanoTime(), comm0 = dist.commNanos(), bytes0 = dist.bytesReduced();
@@ -410,9 +425,13 @@ public final class Trainer implements AutoCloseable {
                 throw new TrainingDivergedException("loss became " + loss + " at step " + step);
             }
 
+            double stepS = ms / 1e3;
             ObjectNode row = MetricsLog.JSON.createObjectNode();
             row.put("step", step).put("tokens", (long) tokens).put("flops", flops.total()).put("wall_s", round(wallS))
                     .put("loss", loss).put("lr", lr).put("grad_norm", gradNorm).put("step_ms", round(ms));
+            if (stepS > 0) { // this step's own rates (the progress line averages them over its window)
+                row.put("tokens_per_s", Math.round(tokensPerStep / stepS * 10) / 10.0).put("mfu", significant(stepFlops.total() / stepS / peak));
+            }
             if (world > 1) row.put("comm_ms", round(commMs)).put("comm_bytes", dist.bytesReduced() - bytes0);
             String stage = method.stage(step - 1);
             if (stage != null) row.put("stage", stage);
@@ -420,24 +439,22 @@ public final class Trainer implements AutoCloseable {
             boolean last = step == end;
             int evalEvery = cfg.train().evalEvery();
             if (last || (evalEvery > 0 && step % evalEvery == 0)) {
+                progress.evaluating(step);
+                long e0 = System.nanoTime();
                 lastVal = evaluate();
+                evalS += (System.nanoTime() - e0) / 1e9;
                 row.put("val_loss", lastVal);
             }
             int checkEvery = cfg.dist().checkEvery();
             if (world > 1 && checkEvery > 0 && step % checkEvery == 0) checkRanksAgree("parameters", parameterChecksum());
             if (metrics != null) metrics.write(row);
+            if (tensorBoard != null) tensorBoard.write(row);
 
-            windowMs += ms;
-            windowSteps++;
+            window.add(ms, tokensPerStep, stepFlops.total());
             boolean logLine = last || step % cfg.train().logEvery() == 0 || step == startStep + 1 || row.has("val_loss");
-            double msPerStep = windowMs / windowSteps;
-            progress.step(step, total, loss, row.has("val_loss") ? lastVal : null, lr, msPerStep,
-                    tokensPerStep / (msPerStep / 1e3), stepFlops.total() / (ms / 1e3) / 1e9,
-                    stepFlops.total() / (ms / 1e3) / peak, (end - step) * msPerStep / 1e3, logLine);
-            if (logLine) {
-                windowMs = 0;
-                windowSteps = 0;
-            }
+            RateWindow.Rates rates = window.rates(peak);
+            progress.step(step, total, loss, row.has("val_loss") ? lastVal : null, lr, rates, (end - step) * rates.msPerStep() / 1e3, logLine);
+            if (logLine) window.reset();
             int every = cfg.checkpoint().every();
             // with a sharded optimizer every rank takes part: the owners send rank 0 their state
             boolean writes = env.isRankZero() || training.owners != null;
@@ -468,7 +485,7 @@ public final class Trainer implements AutoCloseable {
     private void write(Map<String, Tensor> tensors) throws IOException {
         tensors.put("rng.torch_cpu", torch.getDefaultCPUGenerator().get_state());
         ObjectNode state = MetricsLog.JSON.createObjectNode();
-        state.put("format_version", 1).put("step", step).put("tokens", tokens).put("wall_s", wallS)
+        state.put("format_version", 1).put("step", step).put("tokens", tokens).put("wall_s", wallS).put("eval_s", evalS)
                 .put("sampler_position", sampler.position()).put("config", ConfigLoader.toYaml(cfg))
                 .put("data_fingerprint", dataFingerprint).put("world_size", env.worldSize()).put("batch_size", cfg.train().batchSize())
                 .put("grad_accum", cfg.train().gradAccum()).put("global_batch", (long) env.worldSize() * cfg.train().batchSize() * cfg.train().gradAccum());
@@ -512,6 +529,7 @@ public final class Trainer implements AutoCloseable {
         step = st.path("step").asLong();
         tokens = st.path("tokens").asDouble();
         wallS = st.path("wall_s").asDouble();
+        evalS = st.path("eval_s").asDouble(); // 0 in checkpoints written before it was kept
         lastVal = st.has("last_val_loss") ? st.get("last_val_loss").asDouble() : null;
         JsonNode f = st.path("flops");
         flops = new Breakdown(f.path("attn_proj").asDouble(), f.path("attn_scores").asDouble(), f.path("mlp").asDouble(), f.path("head").asDouble());
@@ -552,7 +570,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private Summary summary(boolean complete) {
-        return new Summary(lastVal == null ? Double.NaN : lastVal, step, (long) tokens, flops.total(), round(wallS),
+        return new Summary(lastVal == null ? Double.NaN : lastVal, step, (long) tokens, flops.total(), round(wallS), round(evalS),
                 cfg.model().paramCount(), method.name(), complete, flops, paperFlops, tokens / cfg.model().paramCount(),
                 MemoryUse.of(model, optimizer));
     }
@@ -561,14 +579,24 @@ public final class Trainer implements AutoCloseable {
         return Math.round(v * 1e4) / 1e4;
     }
 
+    /** Four significant digits: a CPU's MFU may be 0.0001, which four decimals would round away. */
+    static double significant(double v) {
+        if (v == 0 || !Double.isFinite(v)) return v;
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).doubleValue();
+    }
+
     /**
-     * Closes the metrics file, frees the run's native memory ({@link MethodTraining#release}), leaves the job's process
+     * Closes the metrics and TensorBoard files, frees the run's native memory ({@link MethodTraining#release}), leaves the job's process
      * group and unlocks the run folder.
      */
     @Override
     public void close() throws IOException {
         try {
-            if (metrics != null) metrics.close();
+            try {
+                if (metrics != null) metrics.close();
+            } finally {
+                if (tensorBoard != null) tensorBoard.close();
+            }
         } finally {
             try {
                 training.release();

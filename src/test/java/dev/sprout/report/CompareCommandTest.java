@@ -111,11 +111,23 @@ class CompareCommandTest {
         assertTrue(o.err().contains("warning: --set train.max_steps=2 gives every config the same steps, but the configs set their own (baseline 40, longer 60)"), o.err());
         assertEquals(2, dev.sprout.train.MetricsLog.read(tmp.resolve("differ").resolve("longer").resolve("metrics.jsonl")).size());
 
-        List<String> agree = new ArrayList<>(List.of("compare", "--config", baseline.toString(), same.toString(), "--out", tmp.resolve("agree").toString()));
+        List<String> agree = new ArrayList<>(List.of("compare", "--config", baseline.toString(), same.toString(), "--out", tmp.resolve("agree").toString(),
+                "--no-tensorboard"));
         agree.addAll(common);
         CliRun.Outcome quiet = run(agree.toArray(String[]::new));
         assertEquals(0, quiet.code(), quiet.err() + quiet.out());
         assertFalse(quiet.err().contains("warning"), quiet.err());
+
+        // every run folder of a comparison gets its TensorBoard events file, unless --no-tensorboard
+        for (String name : List.of("baseline", "longer")) assertEquals(1, eventFiles(tmp.resolve("differ").resolve(name)), name);
+        for (String name : List.of("baseline", "same")) assertEquals(0, eventFiles(tmp.resolve("agree").resolve(name)), name);
+        assertTrue(Files.readString(tmp.resolve("agree").resolve("report.md")).contains("--no-tensorboard"), "the report's command line keeps the switch");
+    }
+
+    private static long eventFiles(Path run) throws IOException {
+        try (var files = Files.list(run)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("events.out.tfevents.")).count();
+        }
     }
 
     /** The tiny config (train.max_steps: 40) with its own length set to {@code steps}, written at {@code path}. */

@@ -77,6 +77,13 @@ class DataParallelTest {
             if (x.has("val_loss")) assertTrue(rel(y.get("val_loss").asDouble(), x.get("val_loss").asDouble()) <= 1e-4, "val_loss at step " + (i + 1));
             assertTrue(y.has("comm_ms"), "the job's rows report communication time");
         }
+        // rank 0 alone writes the spreadsheet and the TensorBoard file, with the communication time in both
+        MetricsCsvTest.assertMatchesJsonl(job);
+        List<Path> events = TensorBoardLogTest.eventFiles(job);
+        assertEquals(1, events.size(), "one events file, rank 0's: " + events);
+        List<EventFileReader.Event> e = EventFileReader.read(events.get(0));
+        assertEquals(101, e.size());
+        assertEquals((float) b.get(99).get("comm_ms").asDouble(), e.get(100).scalars().get("comm_ms"), 0f);
         if (shard) {
             long whole = MetricsLog.JSON.readTree(single.resolve("summary.json").toFile()).get("optimizer_state_bytes").asLong();
             long rank0 = MetricsLog.JSON.readTree(job.resolve("summary.json").toFile()).get("optimizer_state_bytes").asLong();
