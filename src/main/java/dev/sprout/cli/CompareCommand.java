@@ -141,6 +141,19 @@ final class CompareCommand implements Callable<Integer> {
             }
             String dataFingerprint = data == null ? null : DataFingerprint.of(data);
             if (dataFingerprint != null && !dataFingerprint.equals("unreadable")) checkData(plan, dataFingerprint); // else the trainer names the problem
+            // every run that will train is checked as `train` would check it (config against the data, method, device, splits,
+            // memory) before the first one starts: a bad third config must not fail after two runs have trained
+            java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+            for (Planned p : plan) {
+                if (skipReason(p.dir()) != null) continue;
+                boolean resume = Files.isRegularFile(p.dir().resolve("config.yaml"));
+                try {
+                    Trainer.dryRun(new Trainer.Options(resume ? null : p.configFile(), data, p.dir(), resume ? List.of() : p.overrides(), maxSteps, resume, null,
+                            false, !noTensorBoard), quiet, true);
+                } catch (dev.sprout.config.ConfigException | dev.sprout.data.DataException e) {
+                    throw new Sprout.UserException(p.name() + (p.seed() == null ? "" : " (seed " + p.seed() + ")") + ": " + e.getMessage());
+                }
+            }
             boolean tty = System.console() != null;
             for (int i = 0; i < plan.size(); i++) {
                 Planned p = plan.get(i);

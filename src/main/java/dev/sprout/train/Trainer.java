@@ -152,7 +152,12 @@ public final class Trainer implements AutoCloseable {
      * Validates exactly what a real start validates; writes nothing.
      */
     public static String dryRun(Options o, PrintStream console) throws IOException {
-        Plan p = plan(o, console, DistEnv.fromEnvironment(), false);
+        return dryRun(o, console, false);
+    }
+
+    /** The same, refusing (unless forced) a run that cannot fit the free memory, as a real start would: compare's check of every run. */
+    public static String dryRun(Options o, PrintStream console, boolean checkMemory) throws IOException {
+        Plan p = plan(o, console, DistEnv.fromEnvironment(), checkMemory);
         StringBuilder out = new StringBuilder(ConfigLoader.toYaml(p.cfg())).append("\n").append(p.estimate().describe()).append("\n");
         if (!p.estimate().fits()) {
             try {

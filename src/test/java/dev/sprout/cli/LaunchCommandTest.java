@@ -174,7 +174,7 @@ class LaunchCommandTest {
         assertUserError(run("launch", "--nproc", "2", "--", "launch", "--nproc", "2", "--", "train"), "the command after -- is launch itself");
         System.clearProperty(LaunchCommand.CHILD_MAIN_PROPERTY); // the ranks would run sprout: its commands are known
         assertUserError(run("launch", "--nproc", "2", "--", "trian", "--out", "x"),
-                "launch: 'trian' is not a sprout command; give one of bench, compare, export, prepare, sample, train after --");
+                "launch: 'trian' is not a sprout command; give one of bench, compare, eval, export, prepare, sample, train after --");
     }
 
     @Test

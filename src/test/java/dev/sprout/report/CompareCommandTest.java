@@ -54,6 +54,20 @@ class CompareCommandTest {
         assertFalse(Files.exists(tmp.resolve("out").resolve("baseline")), "a rejected comparison trains nothing");
     }
 
+    /** Every run is checked against the data before the first one trains: a bad last config fails at once, nothing trained. */
+    @Test
+    void aConfigThatCannotRunOnTheDataFailsBeforeAnythingTrains() throws IOException {
+        Path data = TestRuns.shakespeareChars(), tiny = TestRuns.tinyConfig(tmp, "gpt2");
+        Path baseline = file("v/baseline.yaml", Files.readString(tiny));
+        // four layers' worth of path lengths for a two-layer model: only the model resolved from the data shows it
+        Path raptr = file("v/raptr.yaml", Files.readString(tiny) + "method:\n  name: raptr\n  raptr:\n    path_lengths: 2-3-4\n");
+        Path out = tmp.resolve("checked");
+        CliRun.Outcome o = run("compare", "--config", baseline.toString(), "--config", raptr.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--max-steps", "5");
+        assertUserError(o, "raptr: method.raptr.path_lengths");
+        assertFalse(Files.exists(out.resolve("baseline")), "the baseline did not train first");
+    }
+
     @Test
     void reportOnlyReadsTheRunFoldersNamedAfterConfigsAndSeeds() throws IOException {
         Path a = file("cfg/baseline.yaml", ""), e = file("cfg/est.yaml", "");
