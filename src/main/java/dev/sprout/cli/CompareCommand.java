@@ -60,7 +60,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--max-steps", paramLabel = "N", description = "Stop every run at step N (the LR schedule still follows train.max_steps).")
     Integer maxSteps;
 
-    @Option(names = "--scale-steps", paramLabel = "F", description = "Multiply every config's train.max_steps by F (rounded), "
+    @Option(names = "--scale-steps", paramLabel = "F", description = "Multiply every step count of every config by F (rounded): train.max_steps, eval_every, log_every, checkpoint.every, warmup, ReLoRA's and GaLore's intervals; PLD's per-step gamma divided by F; "
             + "e.g. 0.2 for a shorter run on a slower corpus; step fractions in the configs keep their meaning.")
     Double scaleSteps;
 
@@ -88,6 +88,56 @@ final class CompareCommand implements Callable<Integer> {
         String each = String.join(", ", own.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
         System.err.println("compare: warning: --set " + set + " gives every config the same steps, but the configs set their own ("
                 + each + "), so their compute budgets no longer differ as designed; --scale-steps F keeps their ratios");
+    }
+
+    /**
+     * --scale-steps F: every key counted in steps, scaled together so a shorter run keeps its shape: its length, how often
+     * it evaluates, logs and checkpoints, its warmup, ReLoRA's restarts and re-warmup, GaLore's basis refreshes, and PLD's
+     * per-step decay (divided by F, so the keep factor follows the same curve over the run). Shares of the run (EST's and
+     * RaPTr's stages, growth fractions, SwitchLoRA's ratio) need nothing. SwitchLoRA's interval0 and freeze_steps stay:
+     * its official schedule fixes them in steps whatever the run's length.
+     */
+    static List<String> scaledSteps(dev.sprout.config.SproutConfig c, double f) {
+        List<String> o = new ArrayList<>();
+        java.util.function.LongUnaryOperator scale = v -> Math.max(1, Math.round(f * v));
+        o.add("train.max_steps=" + scale.applyAsLong(c.train().maxSteps()));
+        if (c.train().evalEvery() > 0) o.add("train.eval_every=" + scale.applyAsLong(c.train().evalEvery()));
+        o.add("train.log_every=" + scale.applyAsLong(c.train().logEvery()));
+        if (c.checkpoint().every() > 0) o.add("checkpoint.every=" + scale.applyAsLong(c.checkpoint().every()));
+        if (c.optim().warmupSteps() > 0) o.add("optim.warmup_steps=" + scale.applyAsLong(c.optim().warmupSteps()));
+        o.add("method.pld.gamma=" + c.method().pld().gamma() / f);
+        o.add("method.relora.reset_every=" + scale.applyAsLong(c.method().relora().resetEvery()));
+        o.add("method.relora.restart_warmup=" + Math.round(f * c.method().relora().restartWarmup()));
+        o.add("method.galore.update_every=" + scale.applyAsLong(c.method().galore().updateEvery()));
+        return o;
+    }
+
+    /** A run with few evaluations gives coarse curves and a coarse equal-compute view: said before anything trains. */
+    private static void warnIfFewEvaluations(List<Planned> plan) {
+        Set<String> said = new HashSet<>();
+        for (Planned p : plan) {
+            dev.sprout.config.SproutConfig c = ConfigLoader.load(p.configFile(), p.overrides());
+            int every = c.train().evalEvery(), steps = c.train().maxSteps();
+            long evals = every > 0 ? steps / every : 1;
+            if (evals < 20 && every > 1 && said.add(p.name())) { // at every step already, there is nothing to raise
+                System.err.println("compare: warning: " + p.name() + " evaluates " + evals + " time(s) in " + steps + " steps (train.eval_every=" + every
+                        + "): its curve, and the FLOPs at which it reaches a loss, will be coarse; about 20 evaluations or more read well");
+            }
+            if (p.configFile() != null && c.method().name().equals("switchlora") && override("method.switchlora.interval0", p.overrides()) == null
+                    && said.add(p.name() + "/switchlora") && p.overrides().stream().anyMatch(x -> x.startsWith("train.max_steps="))) {
+                System.err.println("compare: note: " + p.name() + ": SwitchLoRA's interval0 and freeze_steps are in steps and are not scaled (its official "
+                        + "schedule fixes them whatever the run's length)");
+            }
+        }
+    }
+
+    private static String override(String key, List<String> sets) {
+        String found = null;
+        for (String o : sets) {
+            int eq = o.indexOf('=');
+            if (eq > 0 && o.substring(0, eq).strip().equals(key)) found = o;
+        }
+        return found;
     }
 
     /** The last {@code --set} of {@code key} (the one that wins), or null. */
@@ -133,6 +183,7 @@ final class CompareCommand implements Callable<Integer> {
         if (!reportOnly) {
             for (Planned p : plan) ConfigLoader.load(p.configFile(), p.overrides()); // every config's keys are checked before anything trains
             warnIfStepsOverrideEqualizesBudgets();
+            warnIfFewEvaluations(plan);
             for (Planned p : plan) checkExisting(p);
             if (evalData != null && data != null) { // before anything trains: a held-out folder the runs cannot read fails now
                 String diff = dev.sprout.data.TokenizerMatch.difference(dev.sprout.data.TokenDataset.open(data).tokenizer(),
@@ -252,10 +303,7 @@ final class CompareCommand implements Callable<Integer> {
                 String folder = seedList.size() > 1 ? names.get(c) + "-seed" + seed : names.get(c);
                 List<String> o = new ArrayList<>(overrides);
                 if (seed != null) o.add("seed=" + seed);
-                if (scaleSteps != null) {
-                    long steps = Math.round(scaleSteps * ConfigLoader.load(configs.get(c), overrides).train().maxSteps());
-                    o.add("train.max_steps=" + Math.max(1, steps));
-                }
+                if (scaleSteps != null) o.addAll(scaledSteps(ConfigLoader.load(configs.get(c), overrides), scaleSteps));
                 plan.add(new Planned(c, k, names.get(c), configs.get(c), seed, out.resolve(folder), List.copyOf(o)));
             }
         }

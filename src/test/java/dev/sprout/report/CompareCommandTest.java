@@ -63,7 +63,7 @@ class CompareCommandTest {
         Path raptr = file("v/raptr.yaml", Files.readString(tiny) + "method:\n  name: raptr\n  raptr:\n    path_lengths: 2-3-4\n");
         Path out = tmp.resolve("checked");
         CliRun.Outcome o = run("compare", "--config", baseline.toString(), "--config", raptr.toString(), "--data", data.toString(), "--out", out.toString(),
-                "--max-steps", "5");
+                "--max-steps", "5", "--set", "train.eval_every=2");
         assertUserError(o, "raptr: method.raptr.path_lengths");
         assertFalse(Files.exists(out.resolve("baseline")), "the baseline did not train first");
     }
@@ -100,11 +100,17 @@ class CompareCommandTest {
         Path longer = withSteps("configs/longer.yaml", tiny, 60);
         Path out = tmp.resolve("scaled");
         CliRun.Outcome o = run("compare", "--config", baseline.toString(), "--config", longer.toString(), "--data", data.toString(),
-                "--out", out.toString(), "--scale-steps", "0.25", "--set", "train.eval_every=5");
+                "--out", out.toString(), "--scale-steps", "0.25", "--set", "train.eval_every=8");
         assertEquals(0, o.code(), o.err() + o.out());
         assertEquals(10, dev.sprout.train.MetricsLog.read(out.resolve("baseline").resolve("metrics.jsonl")).size());
         assertEquals(15, dev.sprout.train.MetricsLog.read(out.resolve("longer").resolve("metrics.jsonl")).size());
-        assertTrue(Files.readString(out.resolve("longer").resolve("config.yaml")).contains("max_steps: 15"));
+        String longerConfig = Files.readString(out.resolve("longer").resolve("config.yaml"));
+        assertTrue(longerConfig.contains("max_steps: 15"), longerConfig);
+        // every step count scales with the run: evaluations (8 -> 2), warmup (5 -> 1), checkpoints (10 -> 3), PLD's decay per step (x4)
+        assertTrue(longerConfig.contains("eval_every: 2") && longerConfig.contains("warmup_steps: 1") && longerConfig.contains("every: 3")
+                && longerConfig.contains("gamma: 0.004"), longerConfig);
+        assertTrue(o.err().contains("compare: warning: longer evaluates 7 time(s) in 15 steps")
+                && o.err().contains("compare: warning: baseline evaluates 5 time(s) in 10 steps"), "fewer than 20 evaluations are said: " + o.err());
         assertTrue(Files.readString(out.resolve("report.md")).contains("--scale-steps 0.25"));
     }
 
@@ -168,7 +174,7 @@ class CompareCommandTest {
         Path est = file("configs/est.yaml", estConfig(tiny));
         Path out = tmp.resolve("cmp");
         List<String> args = new ArrayList<>(List.of("compare", "--config", baseline.toString(), "--config", est.toString(),
-                "--data", data.toString(), "--out", out.toString(), "--max-steps", "20", "--set", "train.eval_every=5"));
+                "--data", data.toString(), "--out", out.toString(), "--max-steps", "20", "--set", "train.eval_every=2"));
         CliRun.Outcome first = run(args.toArray(String[]::new));
         assertEquals(0, first.code(), first.err() + first.out());
         assertTrue(first.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline")), first.out());
