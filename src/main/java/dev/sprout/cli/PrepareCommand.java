@@ -18,11 +18,15 @@ final class PrepareCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, arity = "1..*", paramLabel = "PATH", description = "Files or folders (*.txt, *.md, *.jsonl, *.json, optionally .gz).")
     List<Path> inputs;
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "NAME", description = "char | byte | gpt2")
+    @Option(names = "--tokenizer", required = true, paramLabel = "NAME",
+            description = "char | byte | gpt2 | hf:PATH (PATH a Hugging Face tokenizer.json, e.g. a Llama model's; the data folder keeps a copy).")
     String tokenizer;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Data folder to write.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Data folder to write: new or empty.")
     Path out;
+
+    @Option(names = "--force", description = "Replace the data folder an earlier prepare wrote at --out (runs trained on it keep their own tokenizer).")
+    boolean force;
 
     @Option(names = "--val-fraction", defaultValue = "0.1", paramLabel = "F", description = "Share of tokens, from the end, held out for validation (default: ${DEFAULT-VALUE}).")
     double valFraction;
@@ -32,7 +36,7 @@ final class PrepareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrepareOptions o = PrepareOptions.of(inputs, tokenizer, out).withValFraction(valFraction).withProgress(System.out::println);
+        PrepareOptions o = PrepareOptions.of(inputs, tokenizer, out).withValFraction(valFraction).withProgress(System.out::println).withForce(force);
         if (maxChars != null) o = o.withMaxChars(maxChars);
         PrepareResult r = Prepare.run(o);
         System.out.printf(Locale.ROOT, "prepared %s: %s tokenizer, vocabulary %d, %,d train and %,d val tokens%s in %.1f s%n",

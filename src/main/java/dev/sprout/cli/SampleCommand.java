@@ -2,7 +2,6 @@ package dev.sprout.cli;
 
 import dev.sprout.config.ConfigLoader;
 import dev.sprout.config.SproutConfig;
-import dev.sprout.data.TokenDataset;
 import dev.sprout.data.Tokenizer;
 import dev.sprout.tensor.Tensors;
 import dev.sprout.method.Methods;
@@ -11,7 +10,7 @@ import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.train.Backend;
 import dev.sprout.train.CheckpointException;
 import dev.sprout.train.Checkpoints;
-import dev.sprout.train.RunInfo;
+import dev.sprout.train.RunTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,8 +51,7 @@ final class SampleCommand implements Callable<Integer> {
         if (temperature < 0) throw new Sprout.UserException("--temperature: must be >= 0, got " + temperature);
         if (!Files.isRegularFile(run.resolve("config.yaml"))) throw new Sprout.UserException("--run: " + run + " is not a run folder (no config.yaml)");
         SproutConfig cfg = ConfigLoader.bind(ConfigLoader.readYaml(run.resolve("config.yaml")));
-        RunInfo info = RunInfo.read(run);
-        Tokenizer tok = TokenDataset.open(info.dataDir()).tokenizer();
+        Tokenizer tok = RunTokenizer.read(run); // the run's own: never a vocabulary prepared later where its data was
         Backend.init(cfg.threads());
         Transformer model = new Transformer(cfg.model(), Backend.device(cfg.device()), cfg.seed());
         Methods.build(cfg).setup(model); // the run's adapters, if its method has them, so every checkpoint tensor has a home
@@ -78,6 +76,8 @@ final class SampleCommand implements Callable<Integer> {
                 long[] window = ids.subList(from, ids.size()).stream().mapToLong(Integer::longValue).toArray();
                 Tensor logits = model.logits(Tensors.longTensor(window, model.device(), 1, window.length), full)
                         .select(0, 0).select(0, window.length - 1); // [V]
+                // a model's vocabulary may be padded past its tokenizer's (GPT-2's 50304): only the tokenizer's ids decode
+                if (logits.size(0) > tok.vocabSize()) logits = logits.narrow(0, 0, tok.vocabSize());
                 if (temperature == 0) {
                     next = (int) logits.argmax().item_long();
                 } else {

@@ -12,6 +12,11 @@ public final class ByteTokenizer implements Tokenizer {
     }
 
     @Override
+    public TokenizerSpec spec() {
+        return TokenizerSpec.fixed(NAME, vocabSize());
+    }
+
+    @Override
     public int vocabSize() {
         return 256;
     }

@@ -61,6 +61,11 @@ public final class CharTokenizer implements Tokenizer {
     }
 
     @Override
+    public TokenizerSpec spec() {
+        return new TokenizerSpec(NAME, codePoints.length, codePointList(), null, null);
+    }
+
+    @Override
     public int vocabSize() {
         return codePoints.length;
     }

@@ -11,13 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * Contents of a data folder's meta.json: tokenizer, token counts and the shard list with checksums.
  *
  * @param charVocab code points of the char tokenizer's vocabulary, in token-id order; null for other tokenizers
+ * @param tokenizerSha256 SHA-256 of the hf tokenizer's tokenizer.json, whose copy the folder keeps; null for other tokenizers
+ * @param eosToken  the hf token written between documents; null when they are separated by "\n\n" (and for other tokenizers)
  * @param maxChars  the prepare-time character cap, or null when the inputs were read in full
  * @param created   ISO-8601 instant of the prepare run
  */
@@ -28,6 +29,8 @@ public record DataMeta(
         @JsonProperty("vocab_size") int vocabSize,
         @JsonProperty("dtype") String dtype,
         @JsonProperty("char_vocab") List<Integer> charVocab,
+        @JsonProperty("tokenizer_sha256") String tokenizerSha256,
+        @JsonProperty("eos_token") String eosToken,
         @JsonProperty("train_tokens") long trainTokens,
         @JsonProperty("val_tokens") long valTokens,
         @JsonProperty("val_fraction") double valFraction,
@@ -43,12 +46,23 @@ public record DataMeta(
     public static final String UINT16 = "uint16";
     public static final String UINT32 = "uint32";
 
-    private static final Set<String> TOKENIZERS = Set.of(CharTokenizer.NAME, ByteTokenizer.NAME, Gpt2Tokenizer.NAME);
     // Shard names are joined onto the data folder: no separators, no "..".
     private static final Pattern SHARD_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*\\.bin");
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** A folder of a tokenizer without a file of its own (char, byte, gpt2). */
+    public DataMeta(int formatVersion, String tokenizer, int vocabSize, String dtype, List<Integer> charVocab, long trainTokens, long valTokens,
+                    double valFraction, long documents, long chars, Long maxChars, List<Shard> shards, List<Source> sources, String created) {
+        this(formatVersion, tokenizer, vocabSize, dtype, charVocab, null, null, trainTokens, valTokens, valFraction, documents, chars, maxChars,
+                shards, sources, created);
+    }
+
+    /** The folder's tokenizer, as run folders and checkpoints describe it. */
+    public TokenizerSpec tokenizerSpec() {
+        return new TokenizerSpec(tokenizer, vocabSize, charVocab, tokenizerSha256, eosToken);
+    }
 
     /** One token file: little-endian {@code dtype} values, {@code tokens} of them. */
     public record Shard(@JsonProperty("split") String split, @JsonProperty("file") String file,
@@ -112,16 +126,9 @@ public record DataMeta(
         if (formatVersion != FORMAT_VERSION) {
             fail(file, "format_version", "expected " + FORMAT_VERSION + ", found " + formatVersion);
         }
-        if (tokenizer == null || !TOKENIZERS.contains(tokenizer)) {
-            fail(file, "tokenizer", "expected char | byte | gpt2, found " + (tokenizer == null ? "nothing" : "'" + tokenizer + "'"));
-        }
-        if (vocabSize <= 0) fail(file, "vocab_size", "expected > 0, found " + vocabSize);
+        tokenizerSpec().check(file.toString());
         if (!dtypeFor(vocabSize).equals(dtype)) {
             fail(file, "dtype", "expected " + dtypeFor(vocabSize) + " for vocab_size " + vocabSize + ", found " + dtype);
-        }
-        if (CharTokenizer.NAME.equals(tokenizer) && (charVocab == null || charVocab.size() != vocabSize)) {
-            fail(file, "char_vocab", "expected " + vocabSize + " code points, found "
-                    + (charVocab == null ? "nothing" : charVocab.size()));
         }
         if (shards == null) fail(file, "shards", "missing");
         long[] sums = new long[Split.values().length];

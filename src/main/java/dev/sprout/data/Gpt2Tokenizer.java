@@ -22,6 +22,11 @@ public final class Gpt2Tokenizer implements Tokenizer {
     }
 
     @Override
+    public TokenizerSpec spec() {
+        return TokenizerSpec.fixed(NAME, vocabSize());
+    }
+
+    @Override
     public int vocabSize() {
         return VOCAB_SIZE;
     }
@@ -40,6 +45,13 @@ public final class Gpt2Tokenizer implements Tokenizer {
             list.add(id);
         }
         return Holder.ENCODING.decode(list);
+    }
+
+    /** The bytes of one token: what its rank stands for in r50k_base (the HF export derives GPT-2's vocabulary and merges from them). */
+    static byte[] tokenBytes(int id) {
+        IntArrayList one = new IntArrayList(1);
+        one.add(id);
+        return Holder.ENCODING.decodeBytes(one);
     }
 
     @Override

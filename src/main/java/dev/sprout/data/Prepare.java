@@ -29,15 +29,16 @@ import java.util.regex.Pattern;
  * {@code sprout prepare}: tokenizes a corpus into a data folder of uint16/uint32 token shards plus meta.json.
  *
  * <p>Documents are joined with the tokenizer's separator: the EOT token for gpt2, a blank line ("\n\n") for char
- * and byte. As in nanoGPT, the whole token stream is split once: the first {@code 1 - valFraction} of it is train,
- * the rest val, which also works for a single-document corpus such as tinyshakespeare. Everything is written to a
+ * and byte, for hf its end-of-text token if it has one ({@link HfEndOfText}) else a blank line. An hf tokenizer's
+ * tokenizer.json is copied into the folder, which is then all that train, sample and eval need. As in nanoGPT, the
+ * whole token stream is split once: the first {@code 1 - valFraction} of it is train, the rest val, which also works for a single-document corpus such as tinyshakespeare. Everything is written to a
  * hidden temporary folder beside the output and moved into place at the end, so an interrupted run never leaves a
  * half-written folder that looks valid.
  */
 public final class Prepare {
     private static final long PROGRESS_EVERY_CHARS = 10_000_000L;
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Pattern DATA_FILE = Pattern.compile("meta\\.json|(train|val)-\\d{5}\\.bin");
+    private static final Pattern DATA_FILE = Pattern.compile("meta\\.json|tokenizer\\.json|(train|val)-\\d{5}\\.bin");
 
     private Prepare() {}
 
@@ -53,7 +54,7 @@ public final class Prepare {
         Path out = opts.output().toAbsolutePath().normalize();
         Path parent = out.getParent();
         if (parent == null) throw new DataException(opts.output() + ": output cannot be the file-system root");
-        checkReplaceable(out);
+        checkReplaceable(out, opts.force());
 
         List<Path> files = InputFiles.collect(opts.inputs(), out);
         progress.accept("prepare: " + files.size() + " input file(s), tokenizer " + opts.tokenizer());
@@ -61,6 +62,7 @@ public final class Prepare {
         Tokenizer tokenizer = opts.tokenizer().equals(CharTokenizer.NAME)
                 ? charVocabulary(reader, files, progress)
                 : Tokenizers.forName(opts.tokenizer(), null);
+        if (tokenizer instanceof HfTokenizer hf) progress.accept(describe(hf, opts.tokenizer()));
 
         Path tmp;
         try {
@@ -88,13 +90,14 @@ public final class Prepare {
             List<DataMeta.Shard> shards = finishShards(tmp, parts, train, width);
             List<DataMeta.Source> sources = new ArrayList<>();
             for (Path f : stats.used()) sources.add(new DataMeta.Source(f.toString(), Files.size(f)));
-            DataMeta meta = new DataMeta(DataMeta.FORMAT_VERSION, tokenizer.name(), tokenizer.vocabSize(), dtype,
-                    tokenizer instanceof CharTokenizer c ? c.codePointList() : null,
+            TokenizerSpec spec = tokenizer.spec();
+            DataMeta meta = new DataMeta(DataMeta.FORMAT_VERSION, spec.name(), spec.vocabSize(), dtype, spec.charVocab(), spec.sha256(), spec.eosToken(),
                     train, total - train, opts.valFraction(), stats.documents(), stats.chars(),
                     opts.maxChars() == PrepareOptions.UNLIMITED ? null : opts.maxChars(),
                     shards, sources, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+            if (tokenizer instanceof HfTokenizer hf) hf.writeFile(tmp.resolve(HfTokenizer.FILE));
             meta.write(tmp.resolve(DataMeta.FILE_NAME));
-            install(tmp, out);
+            install(tmp, out, opts.force());
             progress.accept(String.format("prepare: %,d documents, %,d chars -> %,d train + %,d val tokens (%s) in %s%s",
                     stats.documents(), stats.chars(), meta.trainTokens(), meta.valTokens(), dtype, out,
                     stats.capped() ? " (stopped at max_chars " + opts.maxChars() + ")" : ""));
@@ -104,6 +107,15 @@ public final class Prepare {
         } finally {
             deleteQuietly(tmp);
         }
+    }
+
+    /** What prepare says about an hf tokenizer: its size and what separates documents, and why. */
+    private static String describe(HfTokenizer hf, String option) {
+        String file = option.substring(HfTokenizer.PREFIX.length());
+        String separator = hf.endOfTextToken() != null
+                ? "its end-of-text token '" + hf.endOfTextToken() + "' (id " + hf.eotToken() + "; " + hf.endOfTextReason() + ")"
+                : "a blank line (\"\\n\\n\"; " + hf.endOfTextReason() + ")";
+        return "prepare: hf tokenizer " + file + ", " + hf.vocabSize() + " tokens, sha256 " + hf.sha256().substring(0, 12) + "...; documents separated by " + separator;
     }
 
     /** First pass for "char": the vocabulary is every code point of the (capped) corpus. */
@@ -224,12 +236,19 @@ public final class Prepare {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** The output may be absent, an empty folder, or an earlier Sprout data folder; anything else is refused. */
-    private static void checkReplaceable(Path out) {
+    /**
+     * The output may be absent or an empty folder; an earlier Sprout data folder only with {@code force}, because runs
+     * from before runs kept their tokenizer decode with it. Other folders are never replaced, even with force: replacing
+     * means deleting, and a mistyped --out must not cost anyone their files.
+     */
+    private static void checkReplaceable(Path out, boolean force) {
         if (!Files.exists(out)) return;
         if (!Files.isDirectory(out)) throw new DataException(out + ": output exists and is not a folder");
-        if (isEmptyDir(out) || isDataFolder(out)) return;
-        throw new DataException(out + ": refusing to overwrite a non-empty folder that is not a Sprout data folder");
+        if (isEmptyDir(out)) return;
+        if (!isDataFolder(out)) {
+            throw new DataException(out + ": refusing to overwrite a non-empty folder that is not a Sprout data folder" + (force ? " (--force replaces only those)" : ""));
+        }
+        if (!force) throw new DataException(out + ": not empty (it holds prepared data); pass --force to replace it");
     }
 
     /** meta.json plus nothing but train/val shards: what an earlier prepare wrote (even if its meta is damaged). */
@@ -254,10 +273,10 @@ public final class Prepare {
     }
 
     /** Swaps the finished temp folder into place; the old folder is kept aside until the new one is in. */
-    private static void install(Path tmp, Path out) throws IOException {
+    private static void install(Path tmp, Path out, boolean force) throws IOException {
         Path old = null;
         if (Files.exists(out)) {
-            checkReplaceable(out);
+            checkReplaceable(out, force);
             old = createSibling(out, ".old-");
             Files.delete(old);
             Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);

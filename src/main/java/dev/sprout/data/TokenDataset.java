@@ -115,10 +115,10 @@ public final class TokenDataset {
         return meta.vocabSize();
     }
 
-    /** The tokenizer the folder was prepared with (built on first use: gpt2's ranks take a moment to load). */
+    /** The tokenizer the folder was prepared with (built on first use: gpt2's ranks and an hf tokenizer take a moment to load). */
     public Tokenizer tokenizer() {
         Tokenizer t = tokenizer;
-        if (t == null) tokenizer = t = Tokenizers.fromMeta(meta);
+        if (t == null) tokenizer = t = Tokenizers.fromMeta(meta, dir);
         return t;
     }
 

@@ -2,8 +2,11 @@ package dev.sprout.data;
 
 /** Maps text to token ids and back. Implementations are immutable and safe to share between threads. */
 public interface Tokenizer {
-    /** "char", "byte" or "gpt2": the value stored in meta.json. */
+    /** "char", "byte", "gpt2" or "hf": the value stored in meta.json. */
     String name();
+
+    /** What identifies this tokenizer (kind, vocabulary size, and for char and hf what tells two of the kind apart). */
+    TokenizerSpec spec();
 
     int vocabSize();
 

@@ -1,10 +1,17 @@
 package dev.sprout.data;
 
+import java.nio.file.Path;
 import java.util.List;
 
-/** Creates tokenizers by name (prepare time) or from a data folder's meta.json (train and sample time). */
+/**
+ * Creates tokenizers by name (prepare time: char | byte | gpt2 | hf:PATH) or from a description (a data folder's
+ * meta.json, a run's tokenizer_spec.json) plus, for hf, the copy of the tokenizer.json kept beside it.
+ */
 public final class Tokenizers {
-    public static final List<String> NAMES = List.of(CharTokenizer.NAME, ByteTokenizer.NAME, Gpt2Tokenizer.NAME);
+    /** The kinds a description may name. */
+    public static final List<String> KINDS = List.of(CharTokenizer.NAME, ByteTokenizer.NAME, Gpt2Tokenizer.NAME, HfTokenizer.NAME);
+    /** What prepare's --tokenizer accepts, for messages and help. */
+    public static final String CHOICES = "char | byte | gpt2 | hf:PATH";
 
     private Tokenizers() {}
 
@@ -13,7 +20,9 @@ public final class Tokenizers {
      *               and may then be null
      */
     public static Tokenizer forName(String name, CharSequence corpus) {
-        return switch (checkName(name)) {
+        checkName(name);
+        if (name.startsWith(HfTokenizer.PREFIX)) return HfTokenizer.fromFile(Path.of(name.substring(HfTokenizer.PREFIX.length())));
+        return switch (name) {
             case CharTokenizer.NAME -> {
                 if (corpus == null) throw new IllegalArgumentException("the char tokenizer needs the corpus text to build its vocabulary");
                 yield CharTokenizer.fromText(corpus);
@@ -24,35 +33,36 @@ public final class Tokenizers {
     }
 
     /** Rebuilds the tokenizer a data folder was prepared with; its vocabulary size must match meta's. */
-    public static Tokenizer fromMeta(DataMeta meta) {
-        Tokenizer t = switch (checkName(meta.tokenizer())) {
-            case CharTokenizer.NAME -> {
-                if (meta.charVocab() == null) throw new DataException("meta.json: field 'char_vocab' missing for the char tokenizer");
-                yield CharTokenizer.of(meta.charVocab());
-            }
+    public static Tokenizer fromMeta(DataMeta meta, Path dataDir) {
+        return fromSpec(meta.tokenizerSpec(), dataDir.resolve(HfTokenizer.FILE), dataDir.resolve(DataMeta.FILE_NAME).toString());
+    }
+
+    /**
+     * Rebuilds a described tokenizer.
+     *
+     * @param hfFile      the copy of the tokenizer.json (read for hf only)
+     * @param describedIn the description's file, for errors
+     */
+    public static Tokenizer fromSpec(TokenizerSpec spec, Path hfFile, String describedIn) {
+        spec.check(describedIn);
+        Tokenizer t = switch (spec.name()) {
+            case CharTokenizer.NAME -> CharTokenizer.of(spec.charVocab());
             case ByteTokenizer.NAME -> new ByteTokenizer();
-            default -> new Gpt2Tokenizer();
+            case Gpt2Tokenizer.NAME -> new Gpt2Tokenizer();
+            default -> HfTokenizer.fromCopy(hfFile, spec, describedIn);
         };
-        if (t.vocabSize() != meta.vocabSize()) {
-            throw new DataException("meta.json: field 'vocab_size': tokenizer " + t.name() + " has " + t.vocabSize()
-                    + " tokens, field says " + meta.vocabSize());
+        if (t.vocabSize() != spec.vocabSize()) {
+            throw new DataException(describedIn + ": field 'vocab_size': tokenizer " + t.name() + " has " + t.vocabSize()
+                    + " tokens, field says " + spec.vocabSize());
         }
         return t;
     }
 
-    /**
-     * The end-of-text token ({@link Tokenizer#eotToken}) of the tokenizer of that name, or -1 when it has none; needs no
-     * corpus.
-     */
-    public static int endOfText(String name) {
-        // a char vocabulary never has one (CharTokenizer.eotToken), whatever its code points
-        return checkName(name).equals(CharTokenizer.NAME) ? -1 : forName(name, null).eotToken();
-    }
-
-    /** Throws a DataException naming the bad value unless {@code name} is char, byte or gpt2. */
+    /** Throws a DataException naming the bad value unless {@code name} is char, byte, gpt2 or hf:PATH. */
     public static String checkName(String name) {
-        if (name == null || !NAMES.contains(name)) {
-            throw new DataException("tokenizer: expected char | byte | gpt2, found '" + name + "'");
+        boolean hf = name != null && name.startsWith(HfTokenizer.PREFIX) && name.length() > HfTokenizer.PREFIX.length();
+        if (name == null || !(hf || List.of(CharTokenizer.NAME, ByteTokenizer.NAME, Gpt2Tokenizer.NAME).contains(name))) {
+            throw new DataException("tokenizer: expected " + CHOICES + " (PATH a Hugging Face tokenizer.json), found '" + name + "'");
         }
         return name;
     }

@@ -15,7 +15,8 @@ import org.bytedeco.pytorch.Tensor;
  * Writes a model as a Hugging Face transformers folder: {@code config.json}, {@code generation_config.json} and
  * {@code model.safetensors} (float32, {@link HfLayout}'s names), which {@code GPT2LMHeadModel.from_pretrained} or
  * {@code LlamaForCausalLM.from_pretrained} load and {@code train --init-from} reads back. The same weights and config
- * give byte-identical files. Tokenizer files are not written here.
+ * give byte-identical files. The tokenizer files go beside them from the caller ({@code HfTokenizerFiles}): this package
+ * knows models, not tokenizers.
  */
 public final class HfExport {
     public static final String CONFIG = "config.json";

@@ -1,6 +1,7 @@
 package dev.sprout.train;
 
 import dev.sprout.config.SproutConfig;
+import dev.sprout.data.CacheFolders;
 import dev.sprout.data.DataMeta;
 import dev.sprout.data.DefaultCorpus;
 import dev.sprout.data.Prepare;
@@ -22,8 +23,7 @@ public final class BuiltinCorpus {
     private BuiltinCorpus() {}
 
     public static Path home() {
-        String env = System.getenv("SPROUT_DATA_HOME");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "sprout", "data");
+        return CacheFolders.data();
     }
 
     /** The prepared folder for the config's tokenizer (auto = char), preparing it on first use. */

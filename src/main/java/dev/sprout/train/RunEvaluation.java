@@ -5,14 +5,16 @@ import dev.sprout.config.SproutConfig;
 import dev.sprout.data.EvalWindows;
 import dev.sprout.data.Split;
 import dev.sprout.data.TokenDataset;
+import dev.sprout.data.Tokenizer;
 import dev.sprout.data.TokenizerMatch;
+import dev.sprout.data.HfTokenizer;
 import dev.sprout.dist.Collectives;
 import dev.sprout.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A finished (or exported) run's newest weights, adapters merged, evaluated on any prepared data its tokenizer reads:
+ * A finished (or exported) run's newest weights, adapters merged, evaluated on any prepared data its own tokenizer reads:
  * `sprout eval`, and compare's held-out column. The windows are the fixed evaluation windows training uses.
  *
  * @param step   the checkpoint's step
@@ -31,28 +33,30 @@ public record RunEvaluation(long step, long tokens, long bytes, double loss, boo
     }
 
     /**
-     * Evaluates {@code run} on {@code data} (null: the run's own data). Fails with one line when the run's data folder (its
-     * tokenizer) is gone or was prepared again, or when {@code data} was prepared with another tokenizer.
+     * Evaluates {@code run} on {@code data} (null: the run's own data, which must still be what it trained on). The run's
+     * own tokenizer ({@link RunTokenizer}) must read {@code data}: a folder prepared with another fails with one line.
      *
      * @param tokens input tokens to cover, or null for the run's train.eval_tokens
      */
     public static RunEvaluation of(Path run, Path data, Split split, Long tokens) {
         if (!Files.isRegularFile(run.resolve("config.yaml"))) throw new ConfigException(run + " is not a run folder (no config.yaml)");
-        RunInfo info = RunInfo.read(run);
-        if (!Files.isDirectory(info.dataDir())) {
-            throw new ConfigException(run + ": the run's data folder " + info.dataDir() + " is gone, and with it the run's tokenizer; prepare it again where run.json says");
+        Tokenizer own = RunTokenizer.read(run);
+        Path dir = data;
+        if (dir == null) {
+            RunInfo info = RunInfo.read(run);
+            dir = info.dataDir();
+            if (!Files.isDirectory(dir)) throw new ConfigException(run + ": the run's data folder " + dir + " is gone; pass --data to evaluate on other data its tokenizer reads");
+            if (!DataFingerprint.of(dir).equals(info.dataFingerprint())) {
+                throw new ConfigException(run + ": the run's data folder " + dir + " was prepared again since the run started; pass --data " + dir + " to evaluate on it as it is now");
+            }
         }
-        if (!DataFingerprint.of(info.dataDir()).equals(info.dataFingerprint())) {
-            throw new ConfigException(run + ": the run's data folder " + info.dataDir() + " was prepared again since the run started, so its tokenizer may differ from the run's");
-        }
-        TokenDataset own = TokenDataset.open(info.dataDir());
-        Path dir = data != null ? data : info.dataDir();
-        TokenDataset ds = data != null ? TokenDataset.open(dir) : own;
-        String diff = TokenizerMatch.difference(own.tokenizer(), ds.tokenizer());
+        TokenDataset ds = TokenDataset.open(dir);
+        String diff = TokenizerMatch.difference(own, ds.tokenizer());
         if (diff != null) {
             throw new ConfigException(dir + " was prepared with another tokenizer than the run's (" + diff + "); prepare the text with "
-                    + (own.tokenizer().name().equals("char") ? "the run's own vocabulary (char vocabularies are per corpus: use --tokenizer byte or gpt2 for runs meant to read other text)"
-                    : "--tokenizer " + own.tokenizer().name()));
+                    + (own.name().equals("char") ? "the run's own vocabulary (char vocabularies are per corpus: use --tokenizer byte or gpt2 for runs meant to read other text)"
+                    : own.name().equals(HfTokenizer.NAME) ? "--tokenizer " + HfTokenizer.PREFIX + run.resolve(HfTokenizer.FILE) + " (the run's copy of its tokenizer.json)"
+                    : "--tokenizer " + own.name()));
         }
         RunWeights w = RunWeights.read(run);
         SproutConfig cfg = w.config();

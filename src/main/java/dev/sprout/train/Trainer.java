@@ -8,6 +8,7 @@ import dev.sprout.config.SproutConfig;
 import dev.sprout.data.BatchSampler;
 import dev.sprout.data.EvalWindows;
 import dev.sprout.data.TokenDataset;
+import dev.sprout.data.TokenizerFiles;
 import dev.sprout.dist.Collectives;
 import dev.sprout.tensor.Autocast;
 import dev.sprout.dist.DistEnv;
@@ -172,7 +173,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * A run checked and resolved, nothing written yet.
      *
-     * @param files what rank 0 writes when the run starts (a new run's first files, a resumed run's new config.yaml), or null
+     * @param files what rank 0 writes when the run starts (a new run's first files; a resumed run's new config.yaml, and its tokenizer
+     *              if it predates runs keeping theirs), or null
      */
     private record Plan(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, RunEstimate estimate, RunFiles files, boolean newRun) {}
 
@@ -214,8 +216,14 @@ public final class Trainer implements AutoCloseable {
             if (checkMemory) estimate.check(o.force()); // an impossible run is refused before anything else is asked of it
             preflight(cfg, ds);
             // the run's config.yaml is its latest session's: rewritten when this session splits the global batch otherwise
-            RunFiles split = o.overrides().isEmpty() ? null : () -> AtomicFiles.write(savedConfig, ConfigLoader.toYaml(now));
-            return new Plan(cfg, run, dataDir, ds, init, estimate, split, false);
+            boolean split = !o.overrides().isEmpty();
+            // a run from before runs kept their tokenizer takes it now, while its data is verifiably what it trained on
+            boolean keepTokenizer = !TokenizerFiles.present(run);
+            RunFiles files = !split && !keepTokenizer ? null : () -> {
+                if (split) AtomicFiles.write(savedConfig, ConfigLoader.toYaml(now));
+                if (keepTokenizer) RunTokenizer.write(run, ds.tokenizer());
+            };
+            return new Plan(cfg, run, dataDir, ds, init, estimate, files, false);
         }
         if (Files.exists(run.resolve("config.yaml")) || Files.isDirectory(run.resolve("checkpoints"))) {
             throw new ConfigException("--out: " + run + " already holds a run; pass --resume to continue it or choose another folder");
@@ -239,8 +247,9 @@ public final class Trainer implements AutoCloseable {
         Path data = dataDir;
         return new Plan(cfg, run, dataDir, ds, init, estimate, () -> {
             Files.createDirectories(run);
-            // run.json first: a folder with config.yaml is a run, and a run must know its data
+            // run.json and the tokenizer first: a folder with config.yaml is a run, and a run must know its data and own its tokenizer
             new RunInfo(data.toAbsolutePath(), DataFingerprint.of(data), ds.tokenizer().name(), from == null ? null : from.toAbsolutePath()).write(run);
+            RunTokenizer.write(run, ds.tokenizer());
             AtomicFiles.write(run.resolve("config.yaml"), ConfigLoader.toYaml(resolved));
         }, true);
     }
@@ -273,7 +282,7 @@ public final class Trainer implements AutoCloseable {
      */
     private static final java.util.Set<String> RESUMABLE_KEYS = java.util.Set.of("train.batch_size", "train.grad_accum", "train.max_steps");
 
-    /** Writes a new run's first files, or a resumed run's new config.yaml (rank 0 only, after the ranks agreed). */
+    /** Writes a new run's first files, or what a resumed run adds (rank 0 only, after the ranks agreed). */
     private interface RunFiles {
         void write() throws IOException;
     }
@@ -494,6 +503,8 @@ public final class Trainer implements AutoCloseable {
                 .put("sampler_position", sampler.position()).put("config", ConfigLoader.toYaml(cfg))
                 .put("data_fingerprint", dataFingerprint).put("world_size", env.worldSize()).put("batch_size", cfg.train().batchSize())
                 .put("grad_accum", cfg.train().gradAccum()).put("global_batch", (long) env.worldSize() * cfg.train().batchSize() * cfg.train().gradAccum());
+        // the description (not an hf tokenizer.json itself): a checkpoint on its own says which vocabulary its ids are in
+        state.set("tokenizer", data.tokenizer().spec().toJson());
         if (lastVal != null) state.put("last_val_loss", lastVal);
         ObjectNode f = state.putObject("flops");
         f.put("attn_proj", flops.attnProj()).put("attn_scores", flops.attnScores()).put("mlp", flops.mlp()).put("head", flops.head())

@@ -74,7 +74,8 @@ class HfExportCommandTest {
         CliRun.Outcome exported = run("export", "--run", run.toString(), "--out", hf.toString(), "--format", "hf");
         assertEquals(0, exported.code(), exported.err());
         try (Stream<Path> files = Files.list(hf)) {
-            assertEquals(List.of("config.json", "generation_config.json", "model.safetensors"), files.map(p -> p.getFileName().toString()).sorted().toList());
+            assertEquals(List.of("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
         }
         try (Stream<Path> files = Files.list(tmp)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().contains(".tmp")), "no temporary folder is left behind");

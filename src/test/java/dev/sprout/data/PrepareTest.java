@@ -186,14 +186,14 @@ class PrepareTest {
 
         Path pretty = TestData.write(tmp.resolve("pretty.json"), "{\n  \"title\": \"t\",\n  \"text\": \"solo\"\n}\n");
         Path lines = TestData.write(tmp.resolve("lines.json"), "{\"text\": \"l1\"}\n{\"text\": \"l2\"}\n");
-        r = Prepare.run(PrepareOptions.of(List.of(pretty, lines), "byte", out).withValFraction(0));
+        r = Prepare.run(PrepareOptions.of(List.of(pretty, lines), "byte", out).withForce(true).withValFraction(0));
         assertEquals("solo\n\nl1\n\nl2", decode(TokenDataset.open(out), Split.TRAIN));
 
         Path bad = TestData.write(tmp.resolve("bad.json"), "[{\"text\": \"one\"},\n {\"txt\": \"two\"}]");
-        DataException e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(bad), "byte", out)));
+        DataException e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(bad), "byte", out).withForce(true)));
         assertTrue(e.getMessage().contains("bad.json:2: element 1"), e.getMessage());
         Path twoOnALine = TestData.write(tmp.resolve("two.jsonl"), "{\"text\": \"a\"} {\"text\": \"b\"}\n");
-        e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(twoOnALine), "byte", out)));
+        e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(twoOnALine), "byte", out).withForce(true)));
         assertTrue(e.getMessage().contains("two.jsonl:1"), e.getMessage());
     }
 
@@ -217,23 +217,48 @@ class PrepareTest {
     }
 
     @Test
-    void refusesForeignFolderButReplacesEarlierDataFolder() throws IOException {
+    void refusesForeignFolderAndReplacesEarlierDataFolderOnlyWithForce() throws IOException {
         Path foreign = tmp.resolve("foreign");
         TestData.write(foreign.resolve("thesis.tex"), "precious");
-        DataException e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(corpus), "char", foreign)));
-        assertTrue(e.getMessage().contains(foreign.toString()), e.getMessage());
-        assertTrue(Files.exists(foreign.resolve("thesis.tex")));
+        for (boolean force : new boolean[] {false, true}) {
+            DataException e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(corpus), "char", foreign).withForce(force)));
+            assertTrue(e.getMessage().contains(foreign.toString()), e.getMessage());
+            assertTrue(Files.exists(foreign.resolve("thesis.tex")));
+        }
 
         Prepare.run(PrepareOptions.of(List.of(corpus), "char", out));
-        Prepare.run(PrepareOptions.of(List.of(corpus.resolve("a.txt")), "byte", out));
+        String meta = Files.readString(out.resolve("meta.json"));
+        DataException e = assertThrows(DataException.class, () -> Prepare.run(PrepareOptions.of(List.of(corpus.resolve("a.txt")), "byte", out)));
+        assertEquals(out.toAbsolutePath().normalize() + ": not empty (it holds prepared data); pass --force to replace it", e.getMessage());
+        assertEquals(meta, Files.readString(out.resolve("meta.json")), "the refused prepare left the folder as it was");
+        Prepare.run(PrepareOptions.of(List.of(corpus.resolve("a.txt")), "byte", out).withForce(true));
         assertEquals("byte", TokenDataset.open(out).meta().tokenizer());
         assertEquals(A, decode(TokenDataset.open(out), Split.TRAIN) + decode(TokenDataset.open(out), Split.VAL));
 
         // An output inside an input folder is not read back as input.
         Path inside = corpus.resolve("data");
         Prepare.run(PrepareOptions.of(List.of(corpus), "char", inside));
-        PrepareResult again = Prepare.run(PrepareOptions.of(List.of(corpus), "char", inside));
+        PrepareResult again = Prepare.run(PrepareOptions.of(List.of(corpus), "char", inside).withForce(true));
         assertEquals(4, again.meta().sources().size());
+    }
+
+    /** A char vocabulary of more than 65,536 code points is stored as uint32, across shards and the train/val cut. */
+    @Test
+    void charVocabularyAbove65536RoundTripsThroughUint32() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int added = 0;
+        for (int cp = 0x21; added < 70_000; cp++) {
+            if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) continue;
+            sb.appendCodePoint(cp);
+            added++;
+        }
+        String text = sb.reverse().toString(); // reverse() keeps surrogate pairs intact; the largest code points (ids) come first
+        TokenDataset ds = TestData.charDataset(tmp, text, 0.25, 20_000);
+        assertEquals(70_000, ds.vocabSize());
+        assertEquals("uint32", ds.meta().dtype());
+        assertTrue(ds.meta().shards(Split.TRAIN).size() > 1);
+        assertEquals(69_999, ds.token(Split.TRAIN, 0));
+        assertEquals(text, decode(ds, Split.TRAIN) + decode(ds, Split.VAL));
     }
 
     @Test

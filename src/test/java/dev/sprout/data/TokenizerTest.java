@@ -93,10 +93,10 @@ class TokenizerTest {
         assertTrue(e.getMessage().contains("'bogus'"), e.getMessage());
 
         DataMeta meta = new DataMeta(1, "char", 3, "uint16", List.of(97, 98, 99), 0, 0, 0.1, 0, 0, null, List.of(), List.of(), "x");
-        Tokenizer t = Tokenizers.fromMeta(meta);
+        Tokenizer t = Tokenizers.fromMeta(meta, java.nio.file.Path.of("unused"));
         assertArrayEquals(new int[] {2, 0}, t.encode("ca"));
         DataMeta wrong = new DataMeta(1, "byte", 300, "uint16", null, 0, 0, 0.1, 0, 0, null, List.of(), List.of(), "x");
-        assertThrows(DataException.class, () -> Tokenizers.fromMeta(wrong));
+        assertThrows(DataException.class, () -> Tokenizers.fromMeta(wrong, java.nio.file.Path.of("unused")));
     }
 
     /** Cutting at "word\nWord" must not change GPT-2 tokens; prepare relies on it to tokenize long files in chunks. */
