@@ -22,6 +22,14 @@ class StoppableRunTest {
     @TempDir
     Path tmp;
 
+    private final List<Process> children = new ArrayList<>();
+
+    /** Whatever a test asserted, no child keeps training after it. */
+    @org.junit.jupiter.api.AfterEach
+    void stopChildren() {
+        for (Process p : children) p.destroyForcibly();
+    }
+
     @Test
     void aRunThatCannotFitIsRefusedAndDryRunWritesNothing() throws Exception {
         Path run = tmp.resolve("run");
@@ -60,10 +68,14 @@ class StoppableRunTest {
         args.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(Ranks.javaCommand(Sprout.class.getName(), args)).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve(run.getFileName() + ".log").toFile());
-        Process p = pb.start();
+        Process p = Ranks.reaped(pb.start());
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (p.isAlive() && System.nanoTime() < deadline && !log(run).contains("step 1/")) Thread.sleep(50);
-        assertTrue(p.isAlive() && log(run).contains("step 1/"), "the slow run started: " + log(run));
+        if (!(p.isAlive() && log(run).contains("step 1/"))) {
+            p.destroyForcibly(); // never leave a training process behind
+            throw new AssertionError("the slow run did not start: " + log(run));
+        }
+        children.add(p);
         return p;
     }
 

@@ -17,6 +17,12 @@ public final class Ranks {
     /** A finished rank: its exit code and everything it printed (stdout and stderr together). */
     public record Result(int rank, int code, String output) {}
 
+    /** A child that dies with the test JVM at the latest, whatever a test asserted before collecting it. */
+    public static Process reaped(Process p) {
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+        return p;
+    }
+
     /** A port nothing listens on right now. */
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -51,7 +57,7 @@ public final class Ranks {
         env.put("OMP_NUM_THREADS", "1");
         env.put("MKL_NUM_THREADS", "1");
         env.putAll(extraEnv);
-        return pb.start();
+        return reaped(pb.start());
     }
 
     /** One process outside any job (no torchrun variables), one thread like each rank, to the end (at most {@code seconds}). */
@@ -62,7 +68,7 @@ public final class Ranks {
         env.put("SPROUT_THREADS", "1");
         env.put("OMP_NUM_THREADS", "1");
         env.put("MKL_NUM_THREADS", "1");
-        return collect(List.of(pb.start()), seconds).get(0);
+        return collect(List.of(reaped(pb.start())), seconds).get(0);
     }
 
     /** Runs {@code world} ranks of {@code mainClass} to the end (at most {@code seconds}; stragglers are killed). */

@@ -38,7 +38,7 @@ class TrainerTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         pb.environment().put("MKL_THREADING_LAYER", "GNU");
-        return pb.start();
+        return dev.sprout.dist.Ranks.reaped(pb.start());
     }
 
     @Test
