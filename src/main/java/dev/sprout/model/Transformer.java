@@ -445,7 +445,7 @@ public final class Transformer {
 
     /**
      * Causal scaled-dot-product attention. Under bf16 autocast on the CPU it runs in fp32: libtorch's CPU attention kernels
-     * took 20x as long in bf16 as in fp32 here (docs/BENCHMARKS.md), while the projections around it gain 3x from bf16.
+     * took about 10x as long in bf16 as in fp32 here, while the projections around it gain over 3x (docs/PRECISION.md).
      */
     private Tensor causalAttention(Tensor q, Tensor k, Tensor v) {
         if (device.is_cpu() && Autocast.enabled(device)) {
