@@ -7,8 +7,9 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * What training needs from the other ranks of a data-parallel job: sums of tensors (gradients, the loss), a broadcast,
  * and a text exchange for start-up checks. {@link #open} gives a job of one ({@link #single}), which does nothing and
- * opens nothing, or libtorch's c10d Gloo process group over a TCPStore ({@link GlooCollectives}). Every call is
- * collective: every rank makes the same calls in the same order with tensors of the same shapes.
+ * opens nothing, or a libtorch c10d process group over a TCPStore, Gloo on the CPU or NCCL on a GPU
+ * ({@link C10dCollectives}). Every call is collective: every rank makes the same calls in the same order with tensors of
+ * the same shapes.
  */
 public interface Collectives extends AutoCloseable {
     /** This process's place in the job. */
@@ -40,11 +41,16 @@ public interface Collectives extends AutoCloseable {
     void close();
 
     /**
-     * The collectives of this job: none for a job of one; a Gloo group whose every collective fails after
-     * {@code timeout} instead of waiting forever for a lost peer.
+     * The collectives of this job: none for a job of one; a group (Gloo for a CPU {@code device}, NCCL for a GPU) whose
+     * every collective fails after {@code timeout} instead of waiting forever for a lost peer.
      */
+    static Collectives open(DistEnv env, Duration timeout, long bucketBytes, org.bytedeco.pytorch.Device device) {
+        return env.distributed() ? new C10dCollectives(env, timeout, bucketBytes, device) : single();
+    }
+
+    /** {@link #open(DistEnv, Duration, long, org.bytedeco.pytorch.Device)} on the CPU (Gloo). */
     static Collectives open(DistEnv env, Duration timeout, long bucketBytes) {
-        return env.distributed() ? new GlooCollectives(env, timeout, bucketBytes) : single();
+        return open(env, timeout, bucketBytes, new org.bytedeco.pytorch.Device("cpu"));
     }
 
     /** A job of one process: every sum is the value itself, nothing is opened. */

@@ -30,4 +30,12 @@ public final class Backend {
         }
         return new Device(name);
     }
+
+    /**
+     * The device of one rank of a job: a plain "cuda" means this machine's GPU number LOCAL_RANK, so the ranks of a machine
+     * each take their own (as torchrun jobs do); "cuda:N" and "cpu" are taken as they are.
+     */
+    public static Device device(String name, dev.sprout.dist.DistEnv env) {
+        return device(name.equals("cuda") && env.localWorldSize() > 1 ? "cuda:" + env.localRank() : name);
+    }
 }

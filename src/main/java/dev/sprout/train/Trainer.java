@@ -111,7 +111,7 @@ public final class Trainer implements AutoCloseable {
         this.dataFingerprint = DataFingerprint.of(dataDir);
         Backend.init(cfg.threads());
         MemoryUse.resetPeak(); // this run's peak, not an earlier run's in the same process (compare)
-        this.device = Backend.device(cfg.device());
+        this.device = Backend.device(cfg.device(), env);
         this.training = new MethodTraining(cfg, device, init, dist);
         this.model = training.model;
         this.method = training.method;
@@ -294,7 +294,7 @@ public final class Trainer implements AutoCloseable {
      */
     private static Trainer started(SproutConfig cfg, Path run, Path dataDir, TokenDataset ds, RunWeights init, PrintStream console, boolean tty,
                                    DistEnv env, boolean tensorBoard, RunFolderRollback rollback, RunFiles files) throws IOException {
-        Collectives dist = Collectives.open(env, java.time.Duration.ofSeconds(cfg.dist().timeoutS()), cfg.dist().bucketBytes());
+        Collectives dist = Collectives.open(env, java.time.Duration.ofSeconds(cfg.dist().timeoutS()), cfg.dist().bucketBytes(), Backend.device(cfg.device(), env));
         RunLock lock = null;
         try {
             if (env.distributed()) checkRanksAgree(dist, cfg, dataDir);

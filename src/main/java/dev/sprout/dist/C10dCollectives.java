@@ -22,25 +22,28 @@ import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * c10d's Gloo process group over a TCPStore served by rank 0 at MASTER_ADDR:MASTER_PORT: the rendezvous and transport
- * PyTorch's own CPU jobs use. Sums run as allreduce over buckets: the tensors of a call are packed, in order, into flat
- * buffers of at most {@code bucketBytes}, so a step with many small gradients makes a few large transfers.
+ * A c10d process group over a TCPStore served by rank 0 at MASTER_ADDR:MASTER_PORT, the rendezvous and transports
+ * PyTorch's own jobs use: Gloo for tensors on the CPU, NCCL for tensors on a GPU (each rank on its own, cuda:LOCAL_RANK).
+ * Sums run as allreduce over buckets: the tensors of a call are packed, in order, into flat buffers of at most
+ * {@code bucketBytes}, so a step with many small gradients makes a few large transfers.
  *
  * <p>Ownership: a store made in Java is adopted by the first C++ consumer it is passed to (a second would free it
  * twice), so the process group gets {@code store.clone()} and this class keeps the original for its own text exchange.
  */
-final class GlooCollectives implements Collectives {
+final class C10dCollectives implements Collectives {
     private final DistEnv env;
     private final long timeoutMs;
     private final long bucketBytes;
     private final TCPStore store;
-    private final ProcessGroupGloo group;
+    private final org.bytedeco.pytorch.Backend group;
+    private final org.bytedeco.pytorch.Device device;
     private long commNanos;
     private long bytes;
     private boolean closed;
 
-    GlooCollectives(DistEnv env, Duration timeout, long bucketBytes) {
+    C10dCollectives(DistEnv env, Duration timeout, long bucketBytes, org.bytedeco.pytorch.Device device) {
         this.env = env;
+        this.device = device;
         this.timeoutMs = timeout.toMillis();
         this.bucketBytes = Math.max(1, bucketBytes);
         long start = System.nanoTime();
@@ -54,15 +57,27 @@ final class GlooCollectives implements Collectives {
                     : "rank " + env.rank() + " cannot reach rank 0's store at " + env.masterAddr() + ":" + env.masterPort() + " within "
                             + timeoutMs / 1000 + " s: " + firstLine(e));
         }
-        ProcessGroupGloo.Options go = ProcessGroupGloo.Options.create(new Milliseconds(timeoutMs));
-        go.devices(new GlooDeviceVector(device(env.masterAddr())));
         try {
-            this.group = new ProcessGroupGloo(store.clone(), env.rank(), env.worldSize(), go);
+            this.group = device.is_cuda() ? nccl(store, env, timeoutMs) : gloo(store, env, timeoutMs);
         } catch (RuntimeException e) {
             throw new DistException("rank " + env.rank() + ": the process group of " + env.worldSize() + " ranks did not form within "
                     + timeoutMs / 1000 + " s (a rank missing or started with another WORLD_SIZE?): " + firstLine(e));
         }
         commNanos += System.nanoTime() - start;
+    }
+
+    private static ProcessGroupGloo gloo(TCPStore store, DistEnv env, long timeoutMs) {
+        ProcessGroupGloo.Options go = ProcessGroupGloo.Options.create(new Milliseconds(timeoutMs));
+        go.devices(new GlooDeviceVector(device(env.masterAddr())));
+        return new ProcessGroupGloo(store.clone(), env.rank(), env.worldSize(), go);
+    }
+
+    /** NCCL, from the CUDA build's natives (the gpu Maven profile); not run on a GPU yet (docs/DISTRIBUTED.md). */
+    private static org.bytedeco.pytorch.Backend nccl(TCPStore store, DistEnv env, long timeoutMs) {
+        org.bytedeco.pytorch.nccl.ProcessGroupNCCL g = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store.clone(), env.rank(), env.worldSize(),
+                org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options.create());
+        g.setTimeout(new Milliseconds(timeoutMs));
+        return g;
     }
 
     /**
@@ -157,9 +172,11 @@ final class GlooCollectives implements Collectives {
             Tensor t = torch.zeros(new long[]{values.length}, new org.bytedeco.pytorch.TensorOptions().dtype(
                     new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Double)));
             t.data_ptr_double().put(values);
-            allreduce(t);
+            Tensor onDevice = device.is_cuda() ? t.to(device, torch.ScalarType.Double) : t; // NCCL reduces GPU tensors only
+            allreduce(onDevice);
+            Tensor back = onDevice.cpu();
             double[] out = new double[values.length];
-            t.data_ptr_double().get(out);
+            back.data_ptr_double().get(out);
             return out;
         }
     }
