@@ -12,6 +12,12 @@ public final class ConfigDiff {
     /** Sections that say how a job runs, not what it computes: a run may resume with other values. */
     static final java.util.Set<String> JOB_SECTIONS = java.util.Set.of("dist");
 
+    /**
+     * Keys that change only what is reported, never what is computed: the peak MFU is quoted against. A run (or a
+     * comparison's run) started when the default was a number resumes under a config that says auto.
+     */
+    static final java.util.Set<String> REPORTING_KEYS = java.util.Set.of("flops.peak_gflops");
+
     private ConfigDiff() {}
 
     /**
@@ -38,6 +44,10 @@ public final class ConfigDiff {
             for (JsonNode n : new JsonNode[]{a, b}) {
                 if (!(n instanceof com.fasterxml.jackson.databind.node.ObjectNode o)) continue;
                 o.remove(JOB_SECTIONS);
+                for (String key : REPORTING_KEYS) {
+                    String[] parts = key.split("\\.", 2);
+                    if (o.get(parts[0]) instanceof com.fasterxml.jackson.databind.node.ObjectNode section) section.remove(parts[1]);
+                }
                 if (ignoreResumable && o.get("train") instanceof com.fasterxml.jackson.databind.node.ObjectNode t) t.remove(RESUMABLE_TRAIN);
             }
             return first(a, b, "");

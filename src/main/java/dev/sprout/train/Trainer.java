@@ -197,9 +197,9 @@ public final class Trainer implements AutoCloseable {
             } else if (!o.overrides().isEmpty()) {
                 for (String set : o.overrides()) {
                     String key = set.contains("=") ? set.substring(0, set.indexOf('=')).trim() : set;
-                    if (!RESUMABLE_KEYS.contains(key) && !key.startsWith("dist.")) {
+                    if (!RESUMABLE_KEYS.contains(key) && !ConfigDiff.REPORTING_KEYS.contains(key) && !key.startsWith("dist.")) {
                         throw new ConfigException("--resume: --set cannot change a run in progress (only its length, train.max_steps, how its "
-                                + "global batch is split, train.batch_size and train.grad_accum, and dist.*); start a new run to change " + key);
+                                + "global batch is split, train.batch_size and train.grad_accum, dist.* and flops.peak_gflops); start a new run to change " + key);
                     }
                 }
                 cfg = ConfigLoader.withOverrides(cfg, o.overrides());
