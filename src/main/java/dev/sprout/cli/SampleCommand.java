@@ -42,6 +42,9 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "200", description = "Sample among the k most likely tokens; 0 = all (default: ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Sample among the most likely tokens whose probabilities sum to p (nucleus); 1 = all (default: ${DEFAULT-VALUE}).")
+    double topP;
+
     @Option(names = "--seed", defaultValue = "1337", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -49,6 +52,8 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() {
         if (tokens < 1) throw new Sprout.UserException("--tokens: must be >= 1, got " + tokens);
         if (temperature < 0) throw new Sprout.UserException("--temperature: must be >= 0, got " + temperature);
+        if (topK < 0) throw new Sprout.UserException("--top-k: must be >= 0, got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new Sprout.UserException("--top-p: must be in (0, 1], got " + topP);
         if (!Files.isRegularFile(run.resolve("config.yaml"))) throw new Sprout.UserException("--run: " + run + " is not a run folder (no config.yaml)");
         SproutConfig cfg = ConfigLoader.bind(ConfigLoader.readYaml(run.resolve("config.yaml")));
         Tokenizer tok = RunTokenizer.read(run); // the run's own: never a vocabulary prepared later where its data was
@@ -57,6 +62,8 @@ final class SampleCommand implements Callable<Integer> {
         Methods.build(cfg).setup(model); // the run's adapters, if its method has them, so every checkpoint tensor has a home
         Checkpoints.Loaded ck = new Checkpoints(run.resolve("checkpoints"), Integer.MAX_VALUE).latestIntact(System.err::println);
         if (ck == null) throw new CheckpointException("no intact checkpoint in " + run.resolve("checkpoints"));
+        // stderr: the sample itself stays clean on stdout
+        System.err.println("sample: " + ck.file() + (ck.state() != null && ck.state().has("step") ? " (step " + ck.state().get("step").asLong() + ")" : ""));
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             for (var e : model.parameters().entrySet()) Checkpoints.copyInto(ck, "param." + e.getKey(), e.getValue());
         }
@@ -86,6 +93,7 @@ final class SampleCommand implements Callable<Integer> {
                         Tensor kth = torch.topk(logits, topK).get0().select(0, topK - 1);
                         logits = logits.masked_fill(logits.lt(kth), new Scalar(Double.NEGATIVE_INFINITY));
                     }
+                    if (topP < 1) logits = nucleus(logits, topP);
                     next = (int) torch.multinomial(torch.softmax(logits, 0), 1).item_long();
                 }
             }
@@ -99,7 +107,22 @@ final class SampleCommand implements Callable<Integer> {
                 System.out.flush();
             }
         }
+        String text = tok.decode(generated.stream().mapToInt(Integer::intValue).toArray());
+        if (text.length() > printed) System.out.print(text.substring(printed)); // an incomplete character at the very end
         System.out.println();
         return 0;
+    }
+
+    /**
+     * Top-p (nucleus) filtering of one token's logits [V]: keeps the most likely tokens while the probability of those
+     * more likely than each is below p (so at least the most likely one), and sets the others to -inf.
+     */
+    static Tensor nucleus(Tensor logits, double p) {
+        var sorted = torch.sort(logits, 0, true);
+        Tensor probs = torch.softmax(sorted.get0(), 0);
+        Tensor before = probs.cumsum(0).sub(probs); // the mass of the tokens more likely than each
+        Tensor drop = before.ge(new Scalar(p));
+        Tensor dropByToken = torch.zeros_like(drop).scatter(0, sorted.get1(), drop);
+        return logits.masked_fill(dropByToken, new Scalar(Double.NEGATIVE_INFINITY));
     }
 }

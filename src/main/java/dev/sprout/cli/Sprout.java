@@ -35,6 +35,21 @@ public final class Sprout implements Runnable {
             }
             throw ex;
         });
+        // one style for every error: a bad option is "error: ..." on one line, with picocli's nearest option as a hint
+        cl.setParameterExceptionHandler((ex, parsed) -> {
+            CommandLine cmd = ex.getCommandLine();
+            String hint = "";
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+                String typed = u.getUnmatched().get(0);
+                java.util.List<String> names = new java.util.ArrayList<>(cmd.getSubcommands().keySet());
+                cmd.getCommandSpec().options().forEach(o -> names.addAll(java.util.List.of(o.names())));
+                hint = dev.sprout.config.Check.closest(typed, names).map(n -> " (did you mean '" + n + "'?)").orElse("");
+            }
+            String name = cmd.getCommandSpec().qualifiedName();
+            cmd.getErr().println("error: " + ex.getMessage() + hint + "; " + name + " --help lists the options");
+            cmd.getErr().flush();
+            return USER_ERROR;
+        });
         return cl.execute(args);
     }
 

@@ -194,22 +194,7 @@ public final class ConfigLoader {
         List<String> names = new ArrayList<>();
         section.fieldNames().forEachRemaining(names::add);
         String leaf = key.substring(key.lastIndexOf('.') + 1);
-        String hint = names.stream().min((a, b) -> Integer.compare(distance(a, leaf), distance(b, leaf)))
-                .filter(n -> distance(n, leaf) <= Math.max(2, leaf.length() / 3))
-                .map(n -> " (did you mean '" + prefix + n + "'?)").orElse("");
+        String hint = Check.closest(leaf, names).map(n -> " (did you mean '" + prefix + n + "'?)").orElse("");
         return new ConfigException("unknown config key '" + key + "' in " + source + hint);
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-            }
-            int[] t = prev; prev = cur; cur = t;
-        }
-        return prev[b.length()];
     }
 }

@@ -96,7 +96,7 @@ public record RunResult(String config, Long seed, Path dir, String method, Long 
         // summary.json is written when a training session ends; rows a later, killed session appended are newer
         boolean summaryCurrent = summary != null && (lastRow == null || summary.path("steps").asLong() >= lastRow.path("step").asLong());
         if (summaryCurrent) {
-            JsonNode fv = summary.get("final_val_loss");
+            JsonNode fv = summary.has("final_val_loss") ? summary.get("final_val_loss") : summary.get("last_val_loss"); // last_: an incomplete run
             double finalVal = fv == null || fv.isNull() ? (lastEval == null ? Double.NaN : lastEval.valLoss()) : fv.asDouble();
             long params = summary.path("params").asLong(0);
             return new RunResult(config, seed, dir, method, configSeed, finalVal, summary.path("steps").asLong(), maxSteps,

@@ -10,8 +10,10 @@ public record Summary(double finalValLoss, long steps, long tokens, double flops
                       boolean complete, Breakdown flopsBreakdown, double flopsPaperModel, double tokensPerParam, MemoryUse memory) {
     public void write(Path runDir) throws IOException {
         ObjectNode n = MetricsLog.JSON.createObjectNode();
-        if (Double.isNaN(finalValLoss)) n.putNull("final_val_loss");
-        else n.put("final_val_loss", finalValLoss);
+        // a run stopped before train.max_steps has no final loss yet: its latest evaluation is named for what it is
+        String valKey = complete ? "final_val_loss" : "last_val_loss";
+        if (Double.isNaN(finalValLoss)) n.putNull(valKey);
+        else n.put(valKey, finalValLoss);
         n.put("steps", steps).put("tokens", tokens).put("flops", flops).put("wall_s", wallS).put("eval_s", evalS).put("params", params)
                 .put("method", method).put("complete", complete).put("tokens_per_param", Math.round(tokensPerParam * 100) / 100.0);
         n.putObject("flops_by_module").put("attn_proj", flopsBreakdown.attnProj()).put("attn_scores", flopsBreakdown.attnScores())

@@ -122,6 +122,10 @@ public final class Trainer implements AutoCloseable {
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(env.isRankZero() ? console : new PrintStream(java.io.OutputStream.nullOutputStream()), tty && env.isRankZero());
         method.notes().forEach(progress::message);
+        if (cfg.optim().warmupSteps() >= cfg.train().maxSteps()) {
+            progress.message(String.format("sprout: warning: optim.warmup_steps (%d) >= train.max_steps (%d): the run ends before its warmup does, so the schedule never decays",
+                    cfg.optim().warmupSteps(), cfg.train().maxSteps()));
+        }
         long resumedAt = restoreLatest();
         if (env.distributed()) checkRanksAgree("parameters", parameterChecksum());
         this.metrics = env.isRankZero() ? MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt) : null;

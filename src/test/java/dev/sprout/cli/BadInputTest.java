@@ -38,6 +38,37 @@ class BadInputTest {
     }
 
     @Test
+    void aMistypedChoiceIsAnsweredWithTheLikelyOne() throws IOException {
+        Path data = TestRuns.shakespeareChars(), out = tmp.resolve("typo");
+        CliRun.Outcome method = run("train", "--config", config("").toString(), "--data", data.toString(), "--out", out.toString(), "--set", "method.name=raptor");
+        assertUserError(method, "got 'raptor' (did you mean 'raptr'?)");
+        assertTrue(method.err().contains("method.name: must be one of"), method.err());
+        assertUserError(run("train", "--config", config("").toString(), "--data", data.toString(), "--out", out.toString(), "--set", "train.precision=bf61"),
+                "(did you mean 'bf16'?)");
+        CliRun.Outcome far = run("train", "--config", config("").toString(), "--data", data.toString(), "--out", out.toString(), "--set", "optim.schedule=zigzag");
+        assertUserError(far, "optim.schedule: must be one of");
+        assertFalse(far.err().contains("did you mean"), "no guess when nothing is near: " + far.err());
+    }
+
+    @Test
+    void aMistypedOptionIsAnErrorLineInTheSameStyle() {
+        CliRun.Outcome o = run("train", "--out", tmp.resolve("r").toString(), "--froce");
+        assertUserError(o, "error: Unknown option: '--froce'");
+        assertTrue(o.err().contains("'--force'") && o.err().contains("sprout train --help"), o.err());
+        CliRun.Outcome command = run("trian");
+        assertUserError(command, "(did you mean 'train'?)");
+    }
+
+    @Test
+    void aWarmupLongerThanTheRunIsWarnedAbout() throws IOException {
+        Path out = tmp.resolve("warm");
+        CliRun.Outcome o = run("train", "--config", TestRuns.tinyConfig(tmp, "gpt2").toString(), "--data", TestRuns.shakespeareChars().toString(),
+                "--out", out.toString(), "--set", "train.max_steps=3", "--set", "optim.warmup_steps=10");
+        assertEquals(0, o.code(), o.err());
+        assertTrue((o.out() + o.err()).contains("warning: optim.warmup_steps (10) >= train.max_steps (3)"), o.out() + o.err());
+    }
+
+    @Test
     void badConfigsAndDataAreOneLineErrors() throws IOException {
         Path data = TestRuns.shakespeareChars();
         Path out = tmp.resolve("run");

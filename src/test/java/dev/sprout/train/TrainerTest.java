@@ -86,7 +86,9 @@ class TrainerTest {
         List<JsonNode> rows = rows(run);
         assertEquals(4, rows.size());
         assertEquals(4 * 3 * 8 * 32L, rows.get(3).get("tokens").asLong());
-        assertFalse(MetricsLog.JSON.readTree(run.resolve("summary.json").toFile()).get("complete").asBoolean());
+        JsonNode summary = MetricsLog.JSON.readTree(run.resolve("summary.json").toFile());
+        assertFalse(summary.get("complete").asBoolean());
+        assertTrue(summary.has("last_val_loss") && !summary.has("final_val_loss"), "an incomplete run has no final loss: " + summary);
     }
 
     @Test
