@@ -13,7 +13,9 @@ public final class DataLink {
         TokenDataset ds = TokenDataset.open(dir);
         String want = cfg.data().tokenizer(), have = ds.tokenizer().name();
         if (!want.equals("auto") && !want.equals(have)) {
-            throw new ConfigException("data.tokenizer: the config asks for '" + want + "' but " + dir + " was prepared with '" + have + "'");
+            String prepare = want.equals("hf") ? "--tokenizer hf:PATH/tokenizer.json" : "--tokenizer " + want;
+            throw new ConfigException("data.tokenizer: the config asks for '" + want + "' but " + dir + " was prepared with '" + have
+                    + "'; prepare the text with " + prepare + ", or --set data.tokenizer=" + have + " (or auto) to train on this folder");
         }
         int vocab = cfg.model().vocabSize();
         if (vocab != 0 && vocab < ds.vocabSize()) {

@@ -76,7 +76,8 @@ class BadInputTest {
         assertUserError(run("train", "--config", config("model:\n  n_head: 3\n").toString(), "--data", data.toString(), "--out", out.toString()), "model.n_head");
         assertUserError(run("train", "--config", config("model:\n  context: 128\n  max_positions: 64\n").toString(), "--data", data.toString(), "--out", out.toString()), "position table");
         assertUserError(run("train", "--config", config("model:\n  vocab_size: 20\n").toString(), "--data", data.toString(), "--out", out.toString()), "model.vocab_size");
-        assertUserError(run("train", "--config", config("data:\n  tokenizer: gpt2\n").toString(), "--data", data.toString(), "--out", out.toString()), "data.tokenizer");
+        assertUserError(run("train", "--config", config("data:\n  tokenizer: gpt2\n").toString(), "--data", data.toString(), "--out", out.toString()),
+                "was prepared with 'char'; prepare the text with --tokenizer gpt2, or --set data.tokenizer=char (or auto) to train on this folder");
         assertUserError(run("train", "--config", tmp.resolve("missing.yaml").toString(), "--data", data.toString(), "--out", out.toString()), "missing.yaml");
         assertUserError(run("train", "--config", config("").toString(), "--data", tmp.resolve("nodata").toString(), "--out", out.toString()), "nodata");
         assertUserError(run("train", "--config", config("").toString(), "--data", data.toString(), "--out", out.toString(), "--set", "optim.lr=fast"), "optim.lr");
