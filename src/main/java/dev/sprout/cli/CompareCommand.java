@@ -68,6 +68,11 @@ final class CompareCommand implements Callable<Integer> {
             + "text none of them trained on: a held-out section in report.md (each run's result is kept in its folder as heldout.json).")
     Path evalData;
 
+    @Option(names = "--warmup-steps", defaultValue = "3", paramLabel = "N",
+            description = "Untimed steps of the first config to train, on a throwaway model, before the first run starts, so it does not alone pay "
+                    + "the JIT's and libtorch's warm-up in its time; 0 = none (default: ${DEFAULT-VALUE}).")
+    int warmupSteps;
+
     @Option(names = "--no-tensorboard", description = "Write no TensorBoard events files (by default every run folder gets one: "
             + "tensorboard --logdir OUT shows the runs' curves side by side, live).")
     boolean noTensorBoard;
@@ -153,10 +158,34 @@ final class CompareCommand implements Callable<Integer> {
     /** One run of the comparison: a config in a seed round. */
     record Planned(int config, int round, String name, Path configFile, Long seed, Path dir, List<String> overrides) {}
 
+    /**
+     * A few steps of a run's config on a model of its own, then freed: the first run's timings (ms/step, wall-clock,
+     * the report's time columns) would otherwise include the JIT compiling the training path, libtorch's and MKL's
+     * first calls and the allocator's first growth, which later runs in the same process never pay. Changes no run's
+     * numbers: every run seeds its own model and sampler.
+     */
+    private void warmUp(Planned p) throws IOException {
+        long t0 = System.nanoTime();
+        SproutConfig asked = ConfigLoader.load(p.configFile(), p.overrides());
+        Path dir = data != null ? data : dev.sprout.train.BuiltinCorpus.ensure(asked, System.err);
+        dev.sprout.data.TokenDataset ds = dev.sprout.train.DataLink.open(dir, asked);
+        SproutConfig cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
+        dev.sprout.train.Backend.init(cfg.threads());
+        var training = new dev.sprout.train.MethodTraining(cfg, dev.sprout.train.Backend.device(cfg.device()), null);
+        try {
+            var sampler = new dev.sprout.data.BatchSampler(ds, cfg.train().batchSize(), cfg.model().context(), cfg.seed());
+            for (int i = 0; i < warmupSteps; i++) training.step(i, cfg.optim().lr(), sampler);
+        } finally {
+            training.release();
+        }
+        System.out.printf(Locale.ROOT, "compare: warmed up with %d untimed step(s) of %s (%.1f s)%n", warmupSteps, p.name(), (System.nanoTime() - t0) / 1e9);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (configs.isEmpty()) throw new Sprout.UserException("--config: give at least one config file (repeat --config; the first is the baseline)");
         if (maxSteps != null && maxSteps < 1) throw new Sprout.UserException("--max-steps: must be >= 1, got " + maxSteps);
+        if (warmupSteps < 0) throw new Sprout.UserException("--warmup-steps: must be >= 0, got " + warmupSteps);
         if (scaleSteps != null) {
             if (!(scaleSteps > 0)) throw new Sprout.UserException("--scale-steps: must be > 0, got " + scaleSteps);
             String set = override("train.max_steps");
@@ -206,6 +235,8 @@ final class CompareCommand implements Callable<Integer> {
                 }
             }
             boolean tty = System.console() != null;
+            Planned firstToTrain = plan.stream().filter(p -> skipReason(p.dir()) == null).findFirst().orElse(null);
+            if (firstToTrain != null && warmupSteps > 0) warmUp(firstToTrain);
             for (int i = 0; i < plan.size(); i++) {
                 Planned p = plan.get(i);
                 String header = String.format(Locale.ROOT, "compare: run %d/%d %s%s -> %s", i + 1, plan.size(), p.name(),

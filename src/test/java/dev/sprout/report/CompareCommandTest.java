@@ -177,6 +177,8 @@ class CompareCommandTest {
                 "--data", data.toString(), "--out", out.toString(), "--max-steps", "20", "--set", "train.eval_every=2"));
         CliRun.Outcome first = run(args.toArray(String[]::new));
         assertEquals(0, first.code(), first.err() + first.out());
+        assertTrue(first.out().contains("compare: warmed up with 3 untimed step(s) of baseline"), first.out());
+        assertTrue(first.out().indexOf("warmed up") < first.out().indexOf("compare: run 1/2"), "the warm-up comes before the first run: " + first.out());
         assertTrue(first.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline")), first.out());
         assertTrue(first.out().contains("compare: run 2/2 est -> " + out.resolve("est")), first.out());
         for (String run : List.of("baseline", "est")) {
@@ -193,8 +195,17 @@ class CompareCommandTest {
         RunResult b = RunResult.read("baseline", null, out.resolve("baseline"));
         assertTrue(e.flops() < b.flops(), "EST's subnetwork steps cost fewer FLOPs");
 
+        // the warm-up changed nothing: the same config trained alone gives the same losses, bit for bit
+        Path alone = tmp.resolve("alone");
+        assertEquals(0, run("train", "--config", baseline.toString(), "--data", data.toString(), "--out", alone.toString(), "--max-steps", "20",
+                "--set", "train.eval_every=2").code());
+        List<JsonNode> inCompare = dev.sprout.train.MetricsLog.read(out.resolve("baseline").resolve("metrics.jsonl")),
+                trainedAlone = dev.sprout.train.MetricsLog.read(alone.resolve("metrics.jsonl"));
+        for (int i = 0; i < 20; i++) assertEquals(trainedAlone.get(i).get("loss").asDouble(), inCompare.get(i).get("loss").asDouble(), 0.0, "step " + (i + 1));
+
         CliRun.Outcome again = run(args.toArray(String[]::new));
         assertEquals(0, again.code(), again.err());
+        assertFalse(again.out().contains("warmed up"), "nothing to train, nothing to warm up: " + again.out());
         assertTrue(again.out().contains("compare: run 1/2 baseline -> " + out.resolve("baseline") + ": already at step 20 (--max-steps 20), skipped"), again.out());
         assertEquals(20, dev.sprout.train.MetricsLog.read(out.resolve("est").resolve("metrics.jsonl")).size());
 
