@@ -2,7 +2,10 @@ package dev.sprout.data;
 
 import java.nio.charset.StandardCharsets;
 
-/** UTF-8 bytes as tokens: vocabulary 256, no unknown characters, no end-of-text token. */
+/**
+ * Bytes as tokens: vocabulary 256, no unknown characters, no end-of-text token. Text is encoded as UTF-8; prepare
+ * gives a text file's raw bytes, whatever its encoding ({@link #encodeByteString}).
+ */
 public final class ByteTokenizer implements Tokenizer {
     public static final String NAME = "byte";
 
@@ -26,6 +29,17 @@ public final class ByteTokenizer implements Tokenizer {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         int[] ids = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) ids[i] = bytes[i] & 0xFF;
+        return ids;
+    }
+
+    /** Token ids of a byte string, one char per byte (0..255), as prepare reads text files for this tokenizer. */
+    static int[] encodeByteString(String bytes) {
+        int[] ids = new int[bytes.length()];
+        for (int i = 0; i < ids.length; i++) {
+            char c = bytes.charAt(i);
+            if (c > 0xFF) throw new IllegalArgumentException("not a byte string: char " + (int) c + " at " + i);
+            ids[i] = c;
+        }
         return ids;
     }
 

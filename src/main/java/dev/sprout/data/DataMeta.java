@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * @param charVocab code points of the char tokenizer's vocabulary, in token-id order; null for other tokenizers
  * @param tokenizerSha256 SHA-256 of the hf tokenizer's tokenizer.json, whose copy the folder keeps; null for other tokenizers
  * @param eosToken  the hf token written between documents; null when they are separated by "\n\n" (and for other tokenizers)
- * @param maxChars  the prepare-time character cap, or null when the inputs were read in full
+ * @param chars     the text read, in UTF-16 units; in bytes for the byte tokenizer (its text files are read as raw bytes)
+ * @param maxChars  the prepare-time character cap (bytes for the byte tokenizer), or null when the inputs were read in full
  * @param created   ISO-8601 instant of the prepare run
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

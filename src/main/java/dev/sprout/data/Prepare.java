@@ -34,6 +34,10 @@ import java.util.regex.Pattern;
  * whole token stream is split once: the first {@code 1 - valFraction} of it is train, the rest val, which also works for a single-document corpus such as tinyshakespeare. Everything is written to a
  * hidden temporary folder beside the output and moved into place at the end, so an interrupted run never leaves a
  * half-written folder that looks valid.
+ *
+ * <p>The byte tokenizer reads text files as their raw bytes, whatever the encoding (JSON text as UTF-8); its corpus is
+ * then counted in bytes where others count chars (progress, max_chars, meta.json's chars). A separator regex splits
+ * text files into several documents; with skip_bad_files a file that cannot be read in full is left out whole.
  */
 public final class Prepare {
     private static final long PROGRESS_EVERY_CHARS = 10_000_000L;
@@ -58,7 +62,11 @@ public final class Prepare {
 
         List<Path> files = InputFiles.collect(opts.inputs(), out);
         progress.accept("prepare: " + files.size() + " input file(s), tokenizer " + opts.tokenizer());
-        CorpusReader reader = new CorpusReader(files, opts.maxChars(), chunkChars);
+        boolean bytes = opts.tokenizer().equals(ByteTokenizer.NAME);
+        String unit = bytes ? "bytes" : "chars";
+        Consumer<String> warnings = opts.warnings() == null ? System.err::println : opts.warnings();
+        CorpusReader reader = new CorpusReader(files, opts.maxChars(), chunkChars, bytes, opts.separatorPattern(),
+                opts.skipBadFiles() ? warnings : null);
         Tokenizer tokenizer = opts.tokenizer().equals(CharTokenizer.NAME)
                 ? charVocabulary(reader, files, progress)
                 : Tokenizers.forName(opts.tokenizer(), null);
@@ -78,7 +86,7 @@ public final class Prepare {
             List<ShardWriter.Part> parts;
             long total;
             try (ShardWriter writer = new ShardWriter(tmp, width, opts.shardTokens(), tokenizer.vocabSize())) {
-                stats = reader.read(new TokenSink(tokenizer, writer, progress));
+                stats = reader.read(new TokenSink(tokenizer, bytes, writer, progress));
                 parts = writer.finish();
                 total = writer.total();
             } catch (UncheckedIOException e) {
@@ -98,10 +106,11 @@ public final class Prepare {
             if (tokenizer instanceof HfTokenizer hf) hf.writeFile(tmp.resolve(HfTokenizer.FILE));
             meta.write(tmp.resolve(DataMeta.FILE_NAME));
             install(tmp, out, opts.force());
-            progress.accept(String.format("prepare: %,d documents, %,d chars -> %,d train + %,d val tokens (%s) in %s%s",
-                    stats.documents(), stats.chars(), meta.trainTokens(), meta.valTokens(), dtype, out,
-                    stats.capped() ? " (stopped at max_chars " + opts.maxChars() + ")" : ""));
-            return new PrepareResult(out, meta, stats.capped(), (System.nanoTime() - t0) / 1e9);
+            progress.accept(String.format("prepare: %,d documents, %,d %s -> %,d train + %,d val tokens (%s) in %s%s%s",
+                    stats.documents(), stats.chars(), unit, meta.trainTokens(), meta.valTokens(), dtype, out,
+                    stats.capped() ? " (stopped at max_chars " + opts.maxChars() + (bytes ? " bytes" : "") + ")" : "",
+                    stats.skipped().isEmpty() ? "" : "; skipped " + files(stats.skipped().size()) + " as unreadable or malformed"));
+            return new PrepareResult(out, meta, stats.capped(), stats.skipped(), (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {
             throw new DataException(out + ": cannot write data folder (" + e.getMessage() + ")", e);
         } finally {
@@ -130,18 +139,28 @@ public final class Prepare {
         return t;
     }
 
-    /** Tokenizes chunks into the shard writer, inserting the document separator between documents. */
+    /** "1 file", "3 files". */
+    private static String files(int n) {
+        return n + (n == 1 ? " file" : " files");
+    }
+
+    /**
+     * Tokenizes chunks into the shard writer, inserting the document separator between documents. For the byte
+     * tokenizer the chunks are byte strings (see {@link CorpusReader}).
+     */
     private static final class TokenSink implements CorpusReader.Sink {
         private final Tokenizer tokenizer;
+        private final boolean bytes;
         private final ShardWriter writer;
         private final Consumer<String> progress;
         private int[] separator;
         private long docs;
-        private long chars;
+        private long chars;  // bytes for the byte tokenizer
         private long nextReport = PROGRESS_EVERY_CHARS;
 
-        TokenSink(Tokenizer tokenizer, ShardWriter writer, Consumer<String> progress) {
+        TokenSink(Tokenizer tokenizer, boolean bytes, ShardWriter writer, Consumer<String> progress) {
             this.tokenizer = tokenizer;
+            this.bytes = bytes;
             this.writer = writer;
             this.progress = progress;
         }
@@ -154,15 +173,15 @@ public final class Prepare {
                     if (separator == null) separator = tokenizer.documentSeparator();
                     writer.write(separator);
                 }
-                writer.write(tokenizer.encode(text));
+                writer.write(bytes ? ByteTokenizer.encodeByteString(text) : tokenizer.encode(text));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
             chars += text.length();
             if (chars >= nextReport) {
                 nextReport += PROGRESS_EVERY_CHARS;
-                progress.accept(String.format("prepare: %,d chars, %,d documents, %,d tokens (%s)",
-                        chars, docs, writer.total(), source.getFileName()));
+                progress.accept(String.format("prepare: %,d %s, %,d documents, %,d tokens (%s)",
+                        chars, bytes ? "bytes" : "chars", docs, writer.total(), source.getFileName()));
             }
         }
     }
