@@ -106,8 +106,8 @@ public final class Prepare {
             if (tokenizer instanceof HfTokenizer hf) hf.writeFile(tmp.resolve(HfTokenizer.FILE));
             meta.write(tmp.resolve(DataMeta.FILE_NAME));
             install(tmp, out, opts.force());
-            progress.accept(String.format("prepare: %,d documents, %,d %s -> %,d train + %,d val tokens (%s) in %s%s%s",
-                    stats.documents(), stats.chars(), unit, meta.trainTokens(), meta.valTokens(), dtype, out,
+            progress.accept(String.format("prepare: %,d document%s, %,d %s -> %,d train + %,d val tokens (%s) in %s%s%s",
+                    stats.documents(), stats.documents() == 1 ? "" : "s", stats.chars(), unit, meta.trainTokens(), meta.valTokens(), dtype, out,
                     stats.capped() ? " (stopped at max_chars " + opts.maxChars() + (bytes ? " bytes" : "") + ")" : "",
                     stats.skipped().isEmpty() ? "" : "; skipped " + files(stats.skipped().size()) + " as unreadable or malformed"));
             return new PrepareResult(out, meta, stats.capped(), stats.skipped(), (System.nanoTime() - t0) / 1e9);
