@@ -50,8 +50,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the run folders, report.md and the plots.")
     Path out;
 
-    @Option(names = "--seeds", paramLabel = "N,N,...", description = "Run every config once per seed (applied as --set seed=N). "
-            + "With two or more seeds, run folders are named NAME-seedN.")
+    @Option(names = "--seeds", paramLabel = "N,N,...", description = "Run every config once per seed (applied as --set seed=N); "
+            + "run folders are named NAME-seedN, so one seed at a time can be added to the same --out.")
     String seeds;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key in every run (repeatable).")
@@ -331,7 +331,10 @@ final class CompareCommand implements Callable<Integer> {
         for (int k = 0; k < rounds; k++) {
             Long seed = seedList.isEmpty() ? null : seedList.get(k);
             for (int c = 0; c < names.size(); c++) {
-                String folder = seedList.size() > 1 ? names.get(c) + "-seed" + seed : names.get(c);
+                // every seeded run is named by its seed, so comparisons run one seed at a time into one --out never
+                // meet in a folder; a folder named without it, from before, is still found for a single seed
+                String folder = seed == null ? names.get(c) : names.get(c) + "-seed" + seed;
+                if (seedList.size() == 1 && !Files.exists(out.resolve(folder)) && seededLike(out.resolve(names.get(c)), seed)) folder = names.get(c);
                 List<String> o = new ArrayList<>(overrides);
                 if (seed != null) o.add("seed=" + seed);
                 if (scaleSteps != null) o.addAll(scaledSteps(ConfigLoader.load(configs.get(c), overrides), scaleSteps));
@@ -339,6 +342,17 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         return plan;
+    }
+
+    /** Whether a run folder holds a run of this seed (its config.yaml's seed). */
+    private static boolean seededLike(Path dir, long seed) {
+        Path cfg = dir.resolve("config.yaml");
+        if (!Files.isRegularFile(cfg)) return false;
+        try {
+            return ConfigLoader.bind(ConfigLoader.readYaml(cfg)).seed() == seed;
+        } catch (RuntimeException e) {
+            return false; // not a run this comparison can use
+        }
     }
 
     /** "1,2,3" -> [1, 2, 3]; null -> []. Whole numbers >= 0, no repeats. */

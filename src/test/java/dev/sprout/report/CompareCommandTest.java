@@ -91,6 +91,23 @@ class CompareCommandTest {
         assertFalse(Files.exists(out.resolve(HtmlReport.FILE + ".tmp")), "written through a temporary file, renamed");
     }
 
+    /** One seed at a time into one --out: each run folder is named by its seed; a single-seed folder named without it (older Sprout) is still found. */
+    @Test
+    void aSingleSeedsFoldersAreNamedByTheSeed() throws IOException {
+        Path a = file("cfg/baseline.yaml", ""), e = file("cfg/est.yaml", "");
+        Path out = tmp.resolve("one-seed");
+        CompareReportTest.baseline(2.5, 2.2, 2.0).seed(3).write(out.resolve("baseline-seed3"));
+        CompareReportTest.method(2.9, 2.4, 2.1, 1.9).seed(3).write(out.resolve("est")); // named as before, for seed 3
+        CliRun.Outcome three = run("compare", "--config", a.toString(), e.toString(), "--out", out.toString(), "--seeds", "3", "--report-only");
+        assertEquals(0, three.code(), three.err());
+        assertTrue(Files.readString(out.resolve("report.md")).contains("| est | est | 1.9000 |"), Files.readString(out.resolve("report.md")));
+        CompareReportTest.baseline(2.6, 2.4, 2.2).seed(4).write(out.resolve("baseline-seed4"));
+        CliRun.Outcome four = run("compare", "--config", a.toString(), e.toString(), "--out", out.toString(), "--seeds", "4", "--report-only");
+        assertEquals(0, four.code(), four.err());
+        String md = Files.readString(out.resolve("report.md"));
+        assertFalse(md.contains("1.9000"), "seed 3's est is not seed 4's: " + md);
+    }
+
     /** --scale-steps shortens each config by the same factor, so configs of different lengths keep their ratio. */
     @Test
     void scaleStepsMultipliesEachConfigsOwnLength() throws IOException {
