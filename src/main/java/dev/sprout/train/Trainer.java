@@ -122,10 +122,6 @@ public final class Trainer implements AutoCloseable {
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.checkpoint().keep());
         this.progress = new Progress(env.isRankZero() ? console : new PrintStream(java.io.OutputStream.nullOutputStream()), tty && env.isRankZero());
         method.notes().forEach(progress::message);
-        if (cfg.optim().warmupSteps() >= cfg.train().maxSteps()) {
-            progress.message(String.format("sprout: warning: optim.warmup_steps (%d) >= train.max_steps (%d): the run ends before its warmup does, so the schedule never decays",
-                    cfg.optim().warmupSteps(), cfg.train().maxSteps()));
-        }
         long resumedAt = restoreLatest();
         if (env.distributed()) checkRanksAgree("parameters", parameterChecksum());
         this.metrics = env.isRankZero() ? MetricsLog.open(runDir.resolve("metrics.jsonl"), resumedAt) : null;
@@ -413,6 +409,10 @@ public final class Trainer implements AutoCloseable {
             progress.message(String.format(java.util.Locale.ROOT, "sprout: %s precision; MFU against %.1f GFLOP/s%s (%s)", cfg.train().precision(),
                     peakPerRank.gflops(), world > 1 ? " per rank" : "", peakPerRank.source()));
             if (estimate != null) progress.message("sprout: " + estimate.describe());
+            if (cfg.optim().warmupSteps() >= total) {
+                progress.message(String.format("sprout: warning: optim.warmup_steps (%d) >= train.max_steps (%d): the run ends before its warmup does, so the schedule never decays",
+                        cfg.optim().warmupSteps(), total));
+            }
         } else {
             progress.message("sprout: resumed at step " + step + " of " + total);
         }
