@@ -530,7 +530,7 @@ public final class Trainer implements AutoCloseable {
 
     private void apply(Checkpoints.Loaded ck) {
         ObjectNode st = ck.state();
-        String saved = st.path("config").asText();
+        String saved = withDefaults(st.path("config").asText());
         String diff = ConfigDiff.first(saved, ConfigLoader.toYaml(cfg), true);
         if (diff != null) throw new CheckpointException("checkpoint " + ck.file() + " belongs to a different configuration (" + diff + ")");
         checkGlobalBatch(ck, st, saved);
@@ -579,6 +579,14 @@ public final class Trainer implements AutoCloseable {
                     + now + " (" + env.worldSize() + " rank(s) x " + cfg.train().batchSize() + " x " + cfg.train().gradAccum()
                     + "): resume with --set train.batch_size=B --set train.grad_accum=A such that WORLD_SIZE x B x A = " + then);
         }
+    }
+
+    /**
+     * A checkpoint's config with today's defaults filled in: a key added since the checkpoint was written (e.g.
+     * train.precision) is not a difference when the run uses its default.
+     */
+    static String withDefaults(String savedYaml) {
+        return ConfigLoader.toYaml(ConfigLoader.bind(readYaml(savedYaml)));
     }
 
     private static JsonNode readYaml(String yaml) {

@@ -15,6 +15,15 @@ class ConfigDiffTest {
     }
 
     @Test
+    void aCheckpointWrittenBeforeAKeyExistedMatchesOnceDefaultsAreFilledIn() throws Exception {
+        String now = dev.sprout.config.ConfigLoader.toYaml(dev.sprout.config.ConfigLoader.bind(dev.sprout.config.ConfigLoader.YAML.readTree("seed: 3\n")));
+        String older = now.replaceAll("(?m)^  precision: .*\n", "");
+        org.junit.jupiter.api.Assertions.assertNotEquals(now, older, "the default config has train.precision");
+        assertEquals("train.precision: not in the run's config", ConfigDiff.first(older, now, true));
+        assertNull(ConfigDiff.first(Trainer.withDefaults(older), now, true));
+    }
+
+    @Test
     void aComputedKeyIsNamed() {
         assertEquals("flops.bwd_over_fwd: 2.0 vs 3.0", ConfigDiff.first(RUN, RUN.replace("bwd_over_fwd: 2.0", "bwd_over_fwd: 3.0")));
         assertEquals("train.lr: 0.001 vs 0.002", ConfigDiff.first(RUN, RUN.replace("lr: 0.001", "lr: 0.002")));
