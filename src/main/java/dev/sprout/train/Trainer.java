@@ -530,11 +530,13 @@ public final class Trainer implements AutoCloseable {
 
     private void apply(Checkpoints.Loaded ck) {
         ObjectNode st = ck.state();
-        String saved = withDefaults(st.path("config").asText());
-        String diff = ConfigDiff.first(saved, ConfigLoader.toYaml(cfg), true);
+        // bound, so that today's defaults fill in a key added since the checkpoint was written (e.g. train.precision):
+        // it is not a difference when the run uses its default
+        SproutConfig saved = ConfigLoader.bind(readYaml(st.path("config").asText()));
+        String diff = ConfigDiff.first(ConfigLoader.toYaml(saved), ConfigLoader.toYaml(cfg), true);
         if (diff != null) throw new CheckpointException("checkpoint " + ck.file() + " belongs to a different configuration (" + diff + ")");
         checkGlobalBatch(ck, st, saved);
-        int savedSteps = ConfigLoader.bind(readYaml(saved)).train().maxSteps();
+        int savedSteps = saved.train().maxSteps();
         if (savedSteps != cfg.train().maxSteps()) {
             progress.message("sprout: train.max_steps " + savedSteps + " -> " + cfg.train().maxSteps() + ": from step " + st.path("step").asLong()
                     + " on, the learning-rate schedule (and a method's schedule given in shares of the run) are those of " + cfg.train().maxSteps() + " steps");
@@ -562,7 +564,7 @@ public final class Trainer implements AutoCloseable {
      * A run resumes with another world size, batch size or accumulation only when the global batch (sequences per
      * optimizer step) is the checkpoint's: the step then sees the same windows and the sampler's position means the same.
      */
-    private void checkGlobalBatch(Checkpoints.Loaded ck, ObjectNode st, String savedConfig) {
+    private void checkGlobalBatch(Checkpoints.Loaded ck, ObjectNode st, SproutConfig old) {
         long now = (long) env.worldSize() * cfg.train().batchSize() * cfg.train().gradAccum();
         long then;
         String split;
@@ -570,7 +572,6 @@ public final class Trainer implements AutoCloseable {
             then = st.get("global_batch").asLong();
             split = st.path("world_size").asInt(1) + " rank(s) x " + st.path("batch_size").asInt() + " sequences x " + st.path("grad_accum").asInt() + " micro-batches";
         } else { // written before data-parallel training: one process
-            SproutConfig old = ConfigLoader.bind(readYaml(savedConfig));
             then = (long) old.train().batchSize() * old.train().gradAccum();
             split = "1 rank x " + old.train().batchSize() + " sequences x " + old.train().gradAccum() + " micro-batches";
         }
@@ -579,14 +580,6 @@ public final class Trainer implements AutoCloseable {
                     + now + " (" + env.worldSize() + " rank(s) x " + cfg.train().batchSize() + " x " + cfg.train().gradAccum()
                     + "): resume with --set train.batch_size=B --set train.grad_accum=A such that WORLD_SIZE x B x A = " + then);
         }
-    }
-
-    /**
-     * A checkpoint's config with today's defaults filled in: a key added since the checkpoint was written (e.g.
-     * train.precision) is not a difference when the run uses its default.
-     */
-    static String withDefaults(String savedYaml) {
-        return ConfigLoader.toYaml(ConfigLoader.bind(readYaml(savedYaml)));
     }
 
     private static JsonNode readYaml(String yaml) {

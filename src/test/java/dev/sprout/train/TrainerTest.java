@@ -268,6 +268,25 @@ class TrainerTest {
         assertFalse(MetricsLog.JSON.readTree(run.resolve("summary.json").toFile()).get("complete").asBoolean());
     }
 
+    /** A checkpoint written before a config key existed (here train.precision) resumes when the run uses its default. */
+    @Test
+    void aCheckpointFromBeforeAKeyExistedResumes() throws Exception {
+        Path data = TestRuns.shakespeareChars();
+        Path run = tmp.resolve("older-key");
+        assertEquals(0, Sprout.execute(train(TestRuns.tinyConfig(tmp, "gpt2"), data, run, "--max-steps", "2")));
+        Checkpoints ckpts = new Checkpoints(run.resolve("checkpoints"), 9);
+        Path file = ckpts.list().get(ckpts.list().size() - 1);
+        Checkpoints.Loaded ck = Checkpoints.load(file);
+        String config = ck.state().get("config").asText();
+        String older = config.replaceAll("(?m)^  precision: .*\n", "");
+        assertFalse(older.equals(config), "the checkpoint's config names train.precision");
+        ck.state().put("config", older);
+        Files.delete(file);
+        ckpts.save(Checkpoints.stepOf(file), ck.tensors(), ck.state());
+        assertEquals(0, Sprout.execute("train", "--out", run.toString(), "--resume", "--max-steps", "3"));
+        assertEquals(3, rows(run).get(rows(run).size() - 1).get("step").asLong());
+    }
+
     @Test
     void aTruncatedNewestCheckpointIsReportedAndTheOlderOneUsed() throws Exception {
         Path data = TestRuns.shakespeareChars();
