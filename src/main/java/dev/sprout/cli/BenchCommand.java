@@ -13,7 +13,6 @@ import dev.sprout.model.Transformer;
 import dev.sprout.optim.AdamW;
 import dev.sprout.subnet.SubnetPlan;
 import dev.sprout.train.Backend;
-import dev.sprout.train.BuiltinCorpus;
 import dev.sprout.train.DataLink;
 import dev.sprout.train.FlopsAccountant;
 import dev.sprout.train.MethodTraining;
@@ -62,10 +61,10 @@ final class BenchCommand implements Callable<Integer> {
         if (method && asked.method().name().equals("baseline")) {
             throw new Sprout.UserException("--method: the config's method.name is baseline; name the method to time (e.g. --set method.name=switchlora)");
         }
-        Path dir = data != null ? data : BuiltinCorpus.ensure(asked, System.err);
         {
-            TokenDataset ds = DataLink.open(dir, asked);
-            SproutConfig cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
+            DataLink.NewRunData opened = DataLink.forNewRun(asked, data, System.err);
+            TokenDataset ds = opened.data();
+            SproutConfig cfg = opened.config();
             Backend.init(cfg.threads());
             Transformer model = new Transformer(cfg.model(), Backend.device(cfg.device()), cfg.seed());
             AdamW opt = new AdamW(model.parameters(), model.sliceAxes(), cfg.optim());

@@ -167,9 +167,9 @@ final class CompareCommand implements Callable<Integer> {
     private void warmUp(Planned p) throws IOException {
         long t0 = System.nanoTime();
         SproutConfig asked = ConfigLoader.load(p.configFile(), p.overrides());
-        Path dir = data != null ? data : dev.sprout.train.BuiltinCorpus.ensure(asked, System.err);
-        dev.sprout.data.TokenDataset ds = dev.sprout.train.DataLink.open(dir, asked);
-        SproutConfig cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
+        var opened = dev.sprout.train.DataLink.forNewRun(asked, data, System.err);
+        dev.sprout.data.TokenDataset ds = opened.data();
+        SproutConfig cfg = opened.config();
         dev.sprout.train.Backend.init(cfg.threads());
         var training = new dev.sprout.train.MethodTraining(cfg, dev.sprout.train.Backend.device(cfg.device()), null);
         try {

@@ -9,6 +9,16 @@ import java.nio.file.Path;
 public final class DataLink {
     private DataLink() {}
 
+    /** A new run's data folder (the one given, or the built-in corpus), opened and checked, and its config with the model's vocabulary resolved from it. */
+    public record NewRunData(Path dir, TokenDataset data, SproutConfig config) {}
+
+    /** @param dir the data folder asked for; null for the built-in corpus (prepared on first use, progress to console) */
+    public static NewRunData forNewRun(SproutConfig asked, Path dir, java.io.PrintStream console) throws java.io.IOException {
+        Path resolved = dir != null ? dir : BuiltinCorpus.ensure(asked, console);
+        TokenDataset ds = open(resolved, asked);
+        return new NewRunData(resolved, ds, asked.withModel(asked.model().resolve(ds.vocabSize())));
+    }
+
     public static TokenDataset open(Path dir, SproutConfig cfg) {
         TokenDataset ds = TokenDataset.open(dir);
         String want = cfg.data().tokenizer(), have = ds.tokenizer().name();

@@ -230,9 +230,10 @@ public final class Trainer implements AutoCloseable {
         }
         if (Files.exists(run) && !Files.isDirectory(run)) throw new ConfigException("--out: " + run + " is a file, not a folder");
         SproutConfig asked = ConfigLoader.load(o.config(), o.overrides());
-        dataDir = o.data() != null ? o.data() : BuiltinCorpus.ensure(asked, console);
-        TokenDataset ds = DataLink.open(dataDir, asked);
-        cfg = asked.withModel(asked.model().resolve(ds.vocabSize()));
+        DataLink.NewRunData opened = DataLink.forNewRun(asked, o.data(), console);
+        dataDir = opened.dir();
+        TokenDataset ds = opened.data();
+        cfg = opened.config();
         cfg.validate();
         Methods.build(cfg); // method settings that depend on the model (e.g. RaPTr's path lengths) fail here, before the run folder exists
         RunWeights init = null;
