@@ -32,25 +32,6 @@ final class SignalSafeTraining {
         return run(o, console, tty, onSignal, DEFAULT_GRACE);
     }
 
-    /**
-     * Ends the process now, as a Ctrl-C with no handler would: status {@link #STOPPED}. Not through Runtime.halt: that
-     * still runs the C library's exit handlers, whose libtorch static destructors tear down state the training thread
-     * is using inside its step, which crashed the JVM (SIGSEGV in at::accelerator::getAccelerator, status 134). A
-     * SIGINT with its default action ends the process without running any of them.
-     */
-    static void stopNow() {
-        System.err.flush();
-        System.out.flush();
-        try {
-            Signal.handle(new Signal("INT"), SignalHandler.SIG_DFL);
-            Signal.raise(new Signal("INT"));
-            Thread.sleep(5_000); // the signal is delivered asynchronously to this thread or another
-        } catch (RuntimeException | InterruptedException e) {
-            // no default SIGINT to raise (e.g. the JVM runs with -Xrs): halt is all that is left
-        }
-        Runtime.getRuntime().halt(STOPPED);
-    }
-
     static Summary run(Trainer.Options o, PrintStream console, boolean tty, String onSignal, Duration grace) throws IOException {
         AtomicInteger signals = new AtomicInteger();
         java.util.concurrent.atomic.AtomicReference<Thread> watchdogs = new java.util.concurrent.atomic.AtomicReference<>();
@@ -58,7 +39,7 @@ final class SignalSafeTraining {
             SignalHandler handler = sig -> {
                 if (signals.incrementAndGet() > 1) {
                     System.err.println("stopping at once (second signal); the last checkpoint is intact");
-                    stopNow();
+                    ProcessExit.now(STOPPED);
                 }
                 System.err.println("stopping after this step with a checkpoint (" + grace.toSeconds() + " s at most); a second Ctrl-C stops at once");
                 trainer.requestStop();
@@ -69,7 +50,7 @@ final class SignalSafeTraining {
                         return;
                     }
                     System.err.println("the step did not finish within " + grace.toSeconds() + " s of the signal; stopping at once (the last checkpoint is intact)");
-                    stopNow();
+                    ProcessExit.now(STOPPED);
                 }, "stop-watchdog");
                 watchdog.setDaemon(true);
                 watchdogs.set(watchdog);
