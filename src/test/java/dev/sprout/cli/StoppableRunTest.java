@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,7 +124,7 @@ class StoppableRunTest {
         p.toHandle().destroy();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(130, p.exitValue(), log(run));
-        java.util.regex.Matcher first = java.util.regex.Pattern.compile("step 1/\\d+ .*\\| ([0-9.]+) ms/step").matcher(log(run));
+        Matcher first = Pattern.compile("step 1/\\d+ .*\\| ([0-9.]+) ms/step").matcher(log(run));
         assertTrue(first.find(), log(run));
         if (Double.parseDouble(first.group(1)) > 3_000) { // the step in flight outlasts the grace: the watchdog must end it
             assertTrue(log(run).contains("did not finish within 1 s of the signal"), log(run));

@@ -1,8 +1,10 @@
 package dev.sprout.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.sprout.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 
 class ConfigDiffTest {
@@ -16,11 +18,11 @@ class ConfigDiffTest {
 
     @Test
     void aCheckpointWrittenBeforeAKeyExistedMatchesOnceDefaultsAreFilledIn() throws Exception {
-        String now = dev.sprout.config.ConfigLoader.toYaml(dev.sprout.config.ConfigLoader.bind(dev.sprout.config.ConfigLoader.YAML.readTree("seed: 3\n")));
+        String now = ConfigLoader.toYaml(ConfigLoader.bind(ConfigLoader.YAML.readTree("seed: 3\n")));
         String older = now.replaceAll("(?m)^  precision: .*\n", "");
-        org.junit.jupiter.api.Assertions.assertNotEquals(now, older, "the default config has train.precision");
+        assertNotEquals(now, older, "the default config has train.precision");
         assertEquals("train.precision: not in the run's config", ConfigDiff.first(older, now, true));
-        String bound = dev.sprout.config.ConfigLoader.toYaml(dev.sprout.config.ConfigLoader.bind(dev.sprout.config.ConfigLoader.YAML.readTree(older)));
+        String bound = ConfigLoader.toYaml(ConfigLoader.bind(ConfigLoader.YAML.readTree(older)));
         assertNull(ConfigDiff.first(bound, now, true), "binding fills in today's defaults, as resuming from a checkpoint does");
     }
 
