@@ -176,6 +176,28 @@ class SwitchLoraTest {
         assertEquals(expected, m.swaps(), 0.03 * expected, "swaps over the run against the schedule's sum");
     }
 
+    /**
+     * A layer whose rank equals min(out, in) has no candidate beyond the r it holds: it never swaps or freezes (the
+     * official code skips it), it still trains as LoRA, and start-up says so. Before the official walk, the candidate
+     * search for such a layer never ended (the run hung before step 1).
+     */
+    @Test
+    void aLayerWhoseRankIsItsSmallerSideTrainsWithoutSwitching() {
+        Transformer model = new Transformer(model("gpt2"), SubnetExecutionTest.CPU, 25);
+        SwitchLora m = method(32, 1, 2, true, true, 50); // d_model 32: every block linear has min(out, in) = 32
+        m.setup(model);
+        assertEquals(List.of("switchlora: method.lora.rank=32 equals min(out, in) of 12 of 12 adapted linears (blocks.0.attn.q, ...): their pools"
+                + " hold no other candidate, so nothing is switched there (as in the official code); they train as LoRA with SwitchLoRA's"
+                + " initialisation"), m.notes());
+        AdamW opt = new AdamW(model.trainableParameters(), model.sliceAxes(), model.adapterParameters(), OPT);
+        BlockSurgery surgery = new BlockSurgery(model, opt);
+        float[] a0 = Tensors.toFloats(model.adapters().get("blocks.0.attn.q").a());
+        for (long s = 0; s < 10; s++) step(m, model, opt, surgery, s); // an interval of 1: 32 swaps per side and step were it switchable
+        assertEquals(0, m.swaps(), "swaps on layers with nothing to switch");
+        for (SwitchLora.Layer l : layersOf(m)) assertEquals(0, l.slots.tickFrozen()[0].length + l.slots.tickFrozen()[1].length, l.linear + " froze vectors");
+        assertFalse(Arrays.equals(a0, Tensors.toFloats(model.adapters().get("blocks.0.attn.q").a())), "the adapters train");
+    }
+
     /** Training builds its AdamW with the adapters undecayed (and everything else of two or more dimensions decayed). */
     @Test
     void trainingNeverDecaysAdapters() {
