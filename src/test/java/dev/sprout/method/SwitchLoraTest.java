@@ -194,7 +194,10 @@ class SwitchLoraTest {
         float[] a0 = Tensors.toFloats(model.adapters().get("blocks.0.attn.q").a());
         for (long s = 0; s < 10; s++) step(m, model, opt, surgery, s); // an interval of 1: 32 swaps per side and step were it switchable
         assertEquals(0, m.swaps(), "swaps on layers with nothing to switch");
-        for (SwitchLora.Layer l : layersOf(m)) assertEquals(0, l.slots.tickFrozen()[0].length + l.slots.tickFrozen()[1].length, l.linear + " froze vectors");
+        for (SwitchLora.Layer l : layersOf(m)) {
+            assertArrayEquals(new int[32], l.slots.frozenA, l.linear + ": frozen rows of A");
+            assertArrayEquals(new int[32], l.slots.frozenB, l.linear + ": frozen columns of B");
+        }
         assertFalse(Arrays.equals(a0, Tensors.toFloats(model.adapters().get("blocks.0.attn.q").a())), "the adapters train");
     }
 
